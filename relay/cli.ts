@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// relaycast's command line: parse, build a frozen config, start, wait.
+// Every flag shows its default and its environment variable in --help.
+// Invalid values exit 2 with a sentence that says what to do instead.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { pushFile } from '../ingest/push.js';
+import { buildConfig, DEFAULTS, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
+import { RelayError } from './errors.js';
+import { createLogger } from './log.js';
+import { startRelay } from './relay-server.js';
+
+const EXIT_USAGE = 2;
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`use a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(...choices: T[]) {
+  return (raw: string): T => {
+    if (!(choices as string[]).includes(raw)) throw new InvalidArgumentError(`use one of: ${choices.join(', ')}`);
+    return raw as T;
+  };
+}
+
+function opt(flags: string, description: string, env: string, parse?: (raw: string) => unknown, defaultValue?: unknown): Option {
+  const option = new Option(flags, description).env(env);
+  if (parse) option.argParser(parse);
+  if (defaultValue !== undefined) option.default(defaultValue);
+  return option;
+}
+
+const port = integer(0, 65535);
+const bytes = integer(0, 2 ** 40);
+const ms = integer(0, 24 * 3600 * 1000);
+const count = integer(0, 10_000_000);
+
+export function buildProgram(): Command {
+  const program = new Command('relaycast')
+    .description('Fan-out broadcast relay: one source per mount, many listeners, one shared ring.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('relay')
+    .description('run the relay: listeners on --port, sources (and HTTP/1.0 players) on --ingest-port')
+    .addOption(opt('--host <addr>', 'address to listen on', 'RELAYCAST_HOST', undefined, DEFAULTS.host))
+    .addOption(opt('--port <n>', 'listener port (HTTP/1.1, uWS)', 'RELAYCAST_PORT', port, DEFAULTS.port))
+    .addOption(opt('--ingest-host <addr>', 'address for the ingest port (default: --host)', 'RELAYCAST_INGEST_HOST'))
+    .addOption(opt('--ingest-port <n>', 'ingest port: sources (PUT/SOURCE) and HTTP/1.0 listeners', 'RELAYCAST_INGEST_PORT', port, DEFAULTS.ingestPort))
+    .addOption(opt('--source-password <pw>', 'password sources give as user "source" (default: generated and printed once)', 'RELAYCAST_SOURCE_PASSWORD'))
+    .addOption(opt('--buffer-bytes <n>', 'ring size per mount (default: burst + max lag + 256 KiB)', 'RELAYCAST_BUFFER_BYTES', bytes))
+    .addOption(opt('--burst-bytes <n>', 'how far behind live a new listener starts, sent at once', 'RELAYCAST_BURST_BYTES', bytes, DEFAULTS.burstBytes))
+    .addOption(opt('--max-lag-bytes <n>', 'a listener further behind live is slow (see --slow-policy)', 'RELAYCAST_MAX_LAG_BYTES', bytes, DEFAULTS.maxLagBytes))
+    .addOption(opt('--slow-policy <p>', 'what to do with a slow listener: drop, or live (skip it to live)', 'RELAYCAST_SLOW_POLICY', oneOf<SlowPolicy>('drop', 'live'), DEFAULTS.slowPolicy))
+    .addOption(opt('--flush-interval-ms <n>', 'how often listeners are written to (coalesced sends)', 'RELAYCAST_FLUSH_INTERVAL_MS', integer(1, 1000), DEFAULTS.flushIntervalMs))
+    .addOption(opt('--source-timeout-ms <n>', 'drop a source that sends nothing this long', 'RELAYCAST_SOURCE_TIMEOUT_MS', integer(100, 3_600_000), DEFAULTS.sourceTimeoutMs))
+    .addOption(opt('--source-grace-ms <n>', 'keep listeners this long after the source leaves (0: end them at once)', 'RELAYCAST_SOURCE_GRACE_MS', ms, DEFAULTS.sourceGraceMs))
+    .addOption(opt('--header-timeout-ms <n>', 'close a connection whose request head is not complete by then', 'RELAYCAST_HEADER_TIMEOUT_MS', integer(100, 600_000), DEFAULTS.headerTimeoutMs))
+    .addOption(opt('--max-listeners <n>', 'listeners on all mounts together (0: no limit; mind the fd limit)', 'RELAYCAST_MAX_LISTENERS', count, DEFAULTS.maxListeners))
+    .addOption(opt('--max-listeners-per-mount <n>', 'listeners on one mount (0: only --max-listeners)', 'RELAYCAST_MAX_LISTENERS_PER_MOUNT', count, DEFAULTS.maxListenersPerMount))
+    .addOption(opt('--max-listen-seconds <n>', 'end a listener after this long, reason "limit" (0: never)', 'RELAYCAST_MAX_LISTEN_SECONDS', count, DEFAULTS.maxListenSeconds))
+    .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'RELAYCAST_LOG_LEVEL', oneOf<LogLevel>('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), DEFAULTS.logLevel))
+    .action(runRelay);
+
+  program
+    .command('push')
+    .description('push an MP3 or AAC (ADTS) file to a relay in real time, paced by frame durations')
+    .argument('<file>', 'an .mp3 or .aac file')
+    .addOption(opt('--url <url>', 'where to push: http://source:PASSWORD@host:8001/mount', 'RELAYCAST_PUSH_URL').makeOptionMandatory())
+    .addOption(opt('--loop', 'start the file again at its end, forever', 'RELAYCAST_PUSH_LOOP'))
+    .addOption(opt('--content-type <type>', 'override the type guessed from the file name', 'RELAYCAST_PUSH_CONTENT_TYPE'))
+    .addOption(opt('--name <text>', 'stream name sent as ice-name', 'RELAYCAST_PUSH_NAME'))
+    .action(runPush);
+
+  return program;
+}
+
+interface RelayFlags extends RelayConfigInput {
+  sourcePassword?: string;
+}
+
+async function runRelay(flags: RelayFlags): Promise<void> {
+  let config;
+  try {
+    config = buildConfig(flags);
+  } catch (err) {
+    if (err instanceof RelayError) usageError(err.message.replace(/^invalid configuration: /, ''));
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const relay = await startRelay(config, log).catch((err: Error) => {
+    log.fatal({ err: err.message }, 'cannot start');
+    process.exit(1);
+  });
+  const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const listenUrl = `http://${shown(config.host)}:${relay.port}/listen`;
+  const legacyUrl = `http://${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
+  const pushUrl = `http://source:${config.sourcePasswordGenerated ? '<password>' : '***'}@${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
+  log.info({ port: relay.port, ingestPort: relay.ingestPort, listenUrl, legacyUrl, pushUrl }, 'relay ready');
+  const lines = [
+    `relaycast is running.`,
+    `  push a stream:   ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:PASSWORD@${shown(config.ingestHost)}:${relay.ingestPort}/listen`,
+    `  listen:          ${listenUrl}`,
+    `  HTTP/1.0 players (mpg123, old radios): ${legacyUrl}`,
+    `  metrics:         http://${shown(config.host)}:${relay.port}/metrics`,
+  ];
+  if (config.sourcePasswordGenerated) {
+    lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal; exiting now');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    log.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
+    const deadline = setTimeout(() => {
+      log.warn('shutdown deadline passed; exiting');
+      process.exit(0);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    relay.close().then(
+      () => {
+        log.info('shut down cleanly');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+interface PushFlags {
+  url: string;
+  loop?: boolean;
+  contentType?: string;
+  name?: string;
+}
+
+async function runPush(file: string, flags: PushFlags): Promise<void> {
+  const code = await pushFile({ file, url: flags.url, loop: Boolean(flags.loop), contentType: flags.contentType, name: flags.name });
+  process.exit(code);
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`relaycast: ${message}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      process.exit(ok ? 0 : EXIT_USAGE);
+    }
+    throw err;
+  }
+}
+
+await main();

@@ -1,0 +1,113 @@
+// The relay's settings: one frozen object built once from the CLI (or a
+// test), validated here so that every other module can trust it. Each
+// invalid value fails with a sentence that says what to do instead.
+
+import { randomBytes } from 'node:crypto';
+import { RelayError } from './errors.js';
+
+export type SlowPolicy = 'drop' | 'live';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface RelayConfig {
+  host: string;
+  port: number;
+  ingestHost: string;
+  ingestPort: number;
+  sourcePassword: string;
+  /** True when the password was generated at start-up (then it is printed once). */
+  sourcePasswordGenerated: boolean;
+  bufferBytes: number;
+  burstBytes: number;
+  maxLagBytes: number;
+  slowPolicy: SlowPolicy;
+  flushIntervalMs: number;
+  sourceTimeoutMs: number;
+  sourceGraceMs: number;
+  headerTimeoutMs: number;
+  maxListeners: number;
+  maxListenersPerMount: number;
+  maxListenSeconds: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+/** Room in the ring beyond burst + lag for the source's staged frame and one write. */
+export const RING_HEADROOM_BYTES = 256 * 1024;
+/** Largest request head either port reads. */
+export const MAX_HEAD_BYTES = 8 * 1024;
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 8000,
+  ingestPort: 8001,
+  burstBytes: 65536,
+  maxLagBytes: 524288,
+  slowPolicy: 'drop' as SlowPolicy,
+  flushIntervalMs: 100,
+  sourceTimeoutMs: 10_000,
+  sourceGraceMs: 30_000,
+  headerTimeoutMs: 10_000,
+  maxListeners: 15_000,
+  maxListenersPerMount: 0,
+  maxListenSeconds: 0,
+  shutdownTimeoutMs: 5_000,
+  logLevel: 'info' as LogLevel,
+};
+
+export function defaultBufferBytes(burstBytes: number, maxLagBytes: number): number {
+  return burstBytes + maxLagBytes + RING_HEADROOM_BYTES;
+}
+
+/** A password that is safe to type into an encoder: 24 URL-safe characters, 144 bits. */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export type RelayConfigInput = Partial<RelayConfig> & { sourcePassword?: string };
+
+export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
+  const burstBytes = input.burstBytes ?? DEFAULTS.burstBytes;
+  const maxLagBytes = input.maxLagBytes ?? DEFAULTS.maxLagBytes;
+  const generated = !input.sourcePassword;
+  const config: RelayConfig = {
+    host: input.host ?? DEFAULTS.host,
+    port: input.port ?? DEFAULTS.port,
+    ingestHost: input.ingestHost ?? input.host ?? DEFAULTS.host,
+    ingestPort: input.ingestPort ?? DEFAULTS.ingestPort,
+    sourcePassword: input.sourcePassword || generatePassword(),
+    sourcePasswordGenerated: generated,
+    bufferBytes: input.bufferBytes ?? defaultBufferBytes(burstBytes, maxLagBytes),
+    burstBytes,
+    maxLagBytes,
+    slowPolicy: input.slowPolicy ?? DEFAULTS.slowPolicy,
+    flushIntervalMs: input.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
+    sourceTimeoutMs: input.sourceTimeoutMs ?? DEFAULTS.sourceTimeoutMs,
+    sourceGraceMs: input.sourceGraceMs ?? DEFAULTS.sourceGraceMs,
+    headerTimeoutMs: input.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
+    maxListeners: input.maxListeners ?? DEFAULTS.maxListeners,
+    maxListenersPerMount: input.maxListenersPerMount ?? DEFAULTS.maxListenersPerMount,
+    maxListenSeconds: input.maxListenSeconds ?? DEFAULTS.maxListenSeconds,
+    shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    logLevel: input.logLevel ?? DEFAULTS.logLevel,
+  };
+  validate(config);
+  return Object.freeze(config);
+}
+
+function validate(c: RelayConfig): void {
+  const fail = (detail: string): never => {
+    throw new RelayError('CONFIG_INVALID', detail);
+  };
+  if (c.port === c.ingestPort && c.port !== 0) {
+    fail(`--port and --ingest-port are both ${c.port}; give them different ports`);
+  }
+  const needed = c.burstBytes + c.maxLagBytes + RING_HEADROOM_BYTES;
+  if (c.bufferBytes < needed) {
+    fail(
+      `--buffer-bytes ${c.bufferBytes} cannot hold --burst-bytes ${c.burstBytes} + --max-lag-bytes ${c.maxLagBytes}` +
+        ` + ${RING_HEADROOM_BYTES} headroom; use --buffer-bytes ${needed} or more, or lower the lag`,
+    );
+  }
+  if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
+  if (c.sourcePassword.length < 1) fail('--source-password must not be empty');
+}

@@ -1,0 +1,63 @@
+// The one catalog of refusals and failures. Every refusal a client can meet
+// has a stable code, an HTTP status and a one-line reason; the same reason is
+// sent as the response body and written to the log. README "Errors" lists
+// this table: keep them in step.
+
+export const ERRORS = {
+  BAD_REQUEST_LINE: { status: 400, reason: 'malformed request line' },
+  BAD_HEADER: { status: 400, reason: 'malformed header line' },
+  BAD_CHUNK: { status: 400, reason: 'malformed chunked body' },
+  BAD_MOUNT: { status: 400, reason: 'mount names are /[A-Za-z0-9._~-]+ path segments' },
+  AUTH_REQUIRED: { status: 401, reason: 'source credentials missing or wrong' },
+  MOUNT_RESERVED: { status: 403, reason: 'this path is reserved and cannot be a mount' },
+  MOUNT_NOT_FOUND: { status: 404, reason: 'no such mount' },
+  METHOD_NOT_ALLOWED: { status: 405, reason: 'method not allowed here' },
+  MOUNT_BUSY: { status: 409, reason: 'mount already has a source' },
+  CONTENT_TYPE_REQUIRED: { status: 415, reason: 'PUT needs a Content-Type' },
+  HEAD_TOO_LARGE: { status: 431, reason: 'request head over 8 KiB' },
+  HEADER_TIMEOUT: { status: 408, reason: 'request head not complete in time' },
+  VERSION_NOT_SUPPORTED: { status: 505, reason: 'only HTTP/1.x and ICE/1.0 are spoken here' },
+  MOUNT_FULL: { status: 503, reason: 'mount has reached its listener limit' },
+  SERVER_FULL: { status: 503, reason: 'server has reached its listener limit' },
+  SHUTTING_DOWN: { status: 503, reason: 'server is shutting down' },
+  SOURCE_TIMEOUT: { status: 408, reason: 'source sent no data in time' },
+  INTERNAL: { status: 500, reason: 'internal error' },
+  CONFIG_INVALID: { status: 0, reason: 'invalid configuration' },
+} as const satisfies Record<string, { status: number; reason: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, detail?: string) {
+    const entry = ERRORS[code];
+    super(detail ? `${entry.reason}: ${detail}` : entry.reason);
+    this.name = 'RelayError';
+    this.code = code;
+    this.status = entry.status;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
+};
+
+/** "404 Not Found": the status line text both transports send. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? 'Error'}`;
+}

@@ -1,0 +1,146 @@
+// Moves ring bytes to listeners. Ingest only appends to rings; this class
+// writes, on a timer, so that each listener gets one coalesced send per
+// flush interval instead of one per source chunk: the number of sends per
+// listener per second is what the CPU cost of fan-out follows.
+//
+// Rules a listener's cursor keeps:
+// - it only moves forward, by exactly the bytes its sink accepted or copied;
+// - while its sink is blocked nothing more is written (so at most one write
+//   per listener is ever copied into a transport buffer);
+// - past `maxLagBytes` behind head (or overwritten, pos < tail) it is slow:
+//   dropped, or moved to live by policy, and counted either way.
+
+import type { Logger } from 'pino';
+import type { RelayConfig } from './config.js';
+import type { Listener } from './listener.js';
+import type { Metrics } from './metrics.js';
+import type { Mount } from './mount.js';
+import type { MountRegistry } from './mounts.js';
+
+/**
+ * Largest single write. uWS corks into a 16 KiB buffer and this build can
+ * lose corked data past it; a write plus its chunk framing stays below.
+ */
+export const MAX_WRITE_BYTES = 16_000;
+/** A listener catching up (the burst) gets at most this much per flush. */
+const MAX_BYTES_PER_FLUSH = 256 * 1024;
+
+export class FanOut {
+  private readonly registry: MountRegistry;
+  private readonly config: Readonly<RelayConfig>;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly soon = new Set<Listener>();
+  private soonScheduled = false;
+
+  constructor(registry: MountRegistry, config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
+    this.registry = registry;
+    this.config = config;
+    this.metrics = metrics;
+    this.log = log;
+    this.flushSoonAll = this.flushSoonAll.bind(this);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.config.flushIntervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Wires a new listener in and sends its burst on the next turn of the event loop. */
+  attach(listener: Listener): void {
+    listener.onWritable = (l) => this.flush(l, l.mount);
+    this.soon.add(listener);
+    if (!this.soonScheduled) {
+      this.soonScheduled = true;
+      // After the request handler returns: uWS has uncorked the headers by then.
+      setImmediate(this.flushSoonAll);
+    }
+  }
+
+  private flushSoonAll(): void {
+    this.soonScheduled = false;
+    for (const listener of this.soon) this.flush(listener, listener.mount);
+    this.soon.clear();
+  }
+
+  /** One pass over every listener of every mount. */
+  tick(): void {
+    for (const mount of this.registry.mounts.values()) {
+      if (mount.listeners.size === 0) continue;
+      const sent = this.metrics.bytesOut.labels({ mount: mount.name });
+      let bytes = 0;
+      for (const listener of mount.listeners) {
+        if (listener.pos === mount.ring.head) continue;
+        bytes += this.flush(listener, mount, false);
+      }
+      if (bytes > 0) sent.inc(bytes);
+    }
+  }
+
+  /**
+   * Writes what the listener has not yet had, until caught up, blocked or out
+   * of budget. Returns the bytes written. Counts them itself unless `count` is
+   * false (tick counts a whole mount at once).
+   */
+  flush(listener: Listener, mount: Mount, count = true): number {
+    const sink = listener.sink;
+    if (!sink || listener.closed) return 0;
+    const ring = mount.ring;
+    if (ring.head - listener.pos > this.config.maxLagBytes || listener.pos < ring.tail) {
+      this.onSlow(listener, mount);
+      if (listener.closed) return 0;
+    }
+    if (listener.blocked) return 0;
+    let pos = listener.pos;
+    const end = Math.min(ring.head, pos + MAX_BYTES_PER_FLUSH);
+    while (pos < end) {
+      const view = ring.view(pos, Math.min(MAX_WRITE_BYTES, end - pos));
+      const accepted = sink.write(view);
+      pos += view.length;
+      if (!accepted) {
+        listener.blocked = true;
+        break;
+      }
+      if (listener.closed) break;
+    }
+    const written = pos - listener.pos;
+    listener.pos = pos;
+    listener.sentBytes += written;
+    if (written > 0 && !listener.firstByteSent) {
+      listener.firstByteSent = true;
+      this.metrics.firstByte.observe({ mount: mount.name }, (performance.now() - listener.meta.acceptedAtMs) / 1000);
+    }
+    if (count && written > 0) this.metrics.bytesOut.inc({ mount: mount.name }, written);
+    return written;
+  }
+
+  private onSlow(listener: Listener, mount: Mount): void {
+    const lagBytes = mount.ring.head - listener.pos;
+    this.metrics.slowListeners.inc({ mount: mount.name, action: this.config.slowPolicy });
+    if (this.config.slowPolicy === 'live') {
+      listener.pos = mount.joinPosition(0);
+      this.log.info({ mount: mount.name, listener: listener.id, lagBytes }, 'slow listener moved to live');
+      return;
+    }
+    this.log.info({ mount: mount.name, listener: listener.id, lagBytes }, 'slow listener dropped');
+    listener.close('slow', false);
+  }
+
+  /** Samples each listener's lag and enforces the listening-time limit. */
+  sample(): void {
+    const maxListenMs = this.config.maxListenSeconds * 1000;
+    const now = performance.now();
+    for (const mount of this.registry.mounts.values()) {
+      const lag = this.metrics.lag.labels({ mount: mount.name });
+      for (const listener of mount.listeners) {
+        lag.observe(mount.ring.head - listener.pos);
+        if (maxListenMs > 0 && now - listener.meta.acceptedAtMs > maxListenMs) listener.close('limit', true);
+      }
+    }
+  }
+}

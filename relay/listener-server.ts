@@ -1,0 +1,112 @@
+// The public listener port (uWS): GET/HEAD on a mount streams it, OPTIONS
+// answers CORS preflight on any path, /metrics serves Prometheus text.
+// uWS answers HTTP/1.0 with 505 before we see it; those players use the
+// ingest port, which speaks HTTP/1.0 (see README, "Ports").
+
+import { RelayError, statusLine } from './errors.js';
+import type { RelayContext } from './context.js';
+import { CORS_HEADERS, PREFLIGHT_HEADERS, streamHeaders } from './listener-headers.js';
+import { mountNameOf } from './mount-name.js';
+import { UwsSink } from './uws-sink.js';
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp } from './uws.js';
+
+export function createListenerApp(ctx: RelayContext): TemplatedApp {
+  const app = uws.App();
+
+  app.get('/metrics', (res, req) => serveMetrics(ctx, res, req));
+  app.options('/*', (res) => {
+    res.writeStatus('204 No Content');
+    for (const [k, v] of PREFLIGHT_HEADERS) res.writeHeader(k, v);
+    res.endWithoutBody(0);
+  });
+  app.get('/*', (res, req) => serveListener(ctx, res, req, false));
+  app.head('/*', (res, req) => serveListener(ctx, res, req, true));
+  app.any('/*', (res, req) => {
+    refuse(ctx, res, req, new RelayError('METHOD_NOT_ALLOWED', req.getMethod().toUpperCase()), [['Allow', 'GET, HEAD, OPTIONS']]);
+  });
+  return app;
+}
+
+function remoteOf(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+function refuse(
+  ctx: RelayContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  thrown: unknown,
+  extraHeaders: Array<[string, string]> = [],
+): void {
+  const err: RelayError = ctx.refusals.record(thrown, {
+    remote: remoteOf(res),
+    method: req.getMethod().toUpperCase(),
+    target: req.getUrl(),
+    port: 'listener',
+  });
+  res.writeStatus(statusLine(err.status));
+  res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
+  for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
+  for (const [k, v] of extraHeaders) res.writeHeader(k, v);
+  if (err.status === 503) res.writeHeader('Retry-After', '10');
+  res.end(`${err.message}\n`);
+}
+
+function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, headOnly: boolean): void {
+  const acceptedAtMs = performance.now();
+  let name: string;
+  try {
+    name = mountNameOf(req.getUrl());
+  } catch {
+    // A path that cannot be a mount is simply not one.
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)));
+    return;
+  }
+  const mount = ctx.registry.get(name);
+  if (headOnly) {
+    if (!mount) return refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', name));
+    res.writeStatus('200 OK');
+    for (const [k, v] of streamHeaders(mount)) res.writeHeader(k, v);
+    res.endWithoutBody();
+    return;
+  }
+  let listener;
+  try {
+    listener = ctx.registry.addListener(name, {
+      remoteAddress: remoteOf(res),
+      userAgent: req.getHeader('user-agent'),
+      acceptedAtMs,
+      transport: 'uws',
+    });
+  } catch (err) {
+    refuse(ctx, res, req, err);
+    return;
+  }
+  // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.
+  listener.sink = new UwsSink(res, listener);
+  res.writeStatus('200 OK');
+  for (const [k, v] of streamHeaders(listener.mount)) res.writeHeader(k, v);
+  ctx.fanOut.attach(listener);
+}
+
+function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  const remote = remoteOf(res);
+  const target = req.getUrl();
+  ctx.metrics.registry.metrics().then(
+    (text) => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus('200 OK').writeHeader('Content-Type', ctx.metrics.registry.contentType).end(text);
+      });
+    },
+    (err: unknown) => {
+      if (aborted) return;
+      const refusal = ctx.refusals.record(err, { remote, method: 'GET', target, port: 'listener' });
+      res.cork(() => res.writeStatus(statusLine(refusal.status)).end(`${refusal.message}\n`));
+    },
+  );
+}

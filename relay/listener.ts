@@ -1,0 +1,92 @@
+// One listener: a read cursor into its mount's ring and a sink to write to.
+// It owns no buffer of stream bytes; what it has not sent yet is simply
+// ring[pos, head). The transport (uWS response or node:net socket) sits
+// behind ListenerSink, so fan-out does not know which one it feeds.
+//
+// Lifecycle: open -> closed, once. close(reason) is the only way out; it is
+// idempotent because transports report their own close after we end them.
+
+import type { Mount } from './mount.js';
+
+export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown';
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown'];
+
+export interface ListenerSink {
+  /**
+   * Sends `bytes` now or copies what the socket refused; never keeps a
+   * reference to them. False when the socket pushed back: send nothing more
+   * until the sink calls `onWritable`.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Ends the response cleanly (the player sees end of stream). */
+  end(): void;
+  /** Drops the connection at once. */
+  destroy(): void;
+}
+
+export interface ListenerMeta {
+  remoteAddress: string;
+  userAgent: string;
+  /** When the request arrived, from performance.now(). */
+  acceptedAtMs: number;
+  /** 'uws' for the listener port, 'socket' for the ingest port's HTTP/1.0 path. */
+  transport: 'uws' | 'socket';
+}
+
+let nextListenerId = 1;
+
+export class Listener {
+  readonly id = nextListenerId++;
+  readonly meta: ListenerMeta;
+  readonly mount: Mount;
+  sink: ListenerSink | undefined;
+  /** Absolute ring position of the next byte to send. */
+  pos = 0;
+  /** The sink refused bytes; wait for its onWritable. */
+  blocked = false;
+  sentBytes = 0;
+  firstByteSent = false;
+  closed = false;
+  closeReason: DisconnectReason | undefined;
+  /** Set by the mount; called once when the listener closes. */
+  onClose: ((listener: Listener, reason: DisconnectReason) => void) | undefined;
+  /** Set by fan-out; called when a blocked sink can take bytes again. */
+  onWritable: ((listener: Listener) => void) | undefined;
+
+  constructor(meta: ListenerMeta, mount: Mount) {
+    this.meta = meta;
+    this.mount = mount;
+  }
+
+  /** Transport callback: the socket drained. */
+  writable(): void {
+    if (this.closed) return;
+    this.blocked = false;
+    this.onWritable?.(this);
+  }
+
+  /** Transport callback: the peer went away (or the transport gave up). */
+  transportClosed(): void {
+    // uWS closes a socket that accepted nothing for ~10 s after a refused
+    // write; such a listener stopped reading, which is what `slow` counts.
+    this.finish(this.blocked ? 'slow' : 'client', false);
+  }
+
+  /** Ends the stream for this listener: cleanly, or by dropping the socket. */
+  close(reason: DisconnectReason, clean: boolean): void {
+    this.finish(reason, true, clean);
+  }
+
+  private finish(reason: DisconnectReason, tellSink: boolean, clean = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    const sink = this.sink;
+    this.sink = undefined;
+    this.onClose?.(this, reason);
+    if (tellSink && sink) {
+      if (clean) sink.end();
+      else sink.destroy();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// Prometheus metrics (prom-client). Labels are the mount and small fixed sets
+// (disconnect reason, refusal code); never a per-connection label. Series for
+// a mount exist from the moment it is created, at zero.
+//
+// Per-connection cost, as the README defines it:
+// - relaycast_connection_cpu_ratio: process CPU seconds per second over the
+//   last sample interval, divided by open connections (listeners + sources);
+// - relaycast_connection_memory_bytes: resident memory above the baseline
+//   taken before the first connection, divided by open connections.
+
+import client from 'prom-client';
+import { DISCONNECT_REASONS } from './listener.js';
+
+const LAG_BUCKETS_BYTES = [0, 4096, 16384, 65536, 131072, 262144, 524288, 1048576];
+const FIRST_BYTE_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const BURST_BUCKETS_BYTES = [0, 8192, 16384, 32768, 65536, 131072, 262144];
+
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  readonly listeners = this.gauge('relaycast_listeners', 'Listeners connected now.', ['mount']);
+  readonly listenerPeak = this.gauge('relaycast_listeners_peak', 'Most listeners connected at once since the mount appeared.', ['mount']);
+  readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
+  readonly listenerDisconnects = this.counter(
+    'relaycast_listener_disconnects_total',
+    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown.',
+    ['mount', 'reason'],
+  );
+  readonly slowListeners = this.counter(
+    'relaycast_slow_listeners_total',
+    'Listeners that fell past --max-lag-bytes, by what was done: drop or live (moved to live).',
+    ['mount', 'action'],
+  );
+  readonly bytesOut = this.counter('relaycast_listener_sent_bytes_total', 'Stream bytes handed to listener sockets.', ['mount']);
+  readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
+  readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
+  readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
+  readonly refusals = this.counter('relaycast_refusals_total', 'Requests refused, by error code and status.', ['code', 'status']);
+  readonly lag = new client.Histogram({
+    name: 'relaycast_listener_lag_bytes',
+    help: "Each listener's distance behind live, sampled once per sample interval.",
+    labelNames: ['mount'],
+    buckets: LAG_BUCKETS_BYTES,
+    registers: [this.registry],
+  });
+  readonly firstByte = new client.Histogram({
+    name: 'relaycast_listener_first_byte_seconds',
+    help: 'From request to the first stream byte handed to the socket.',
+    labelNames: ['mount'],
+    buckets: FIRST_BYTE_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+  readonly burst = new client.Histogram({
+    name: 'relaycast_listener_burst_bytes',
+    help: 'Bytes behind live a new listener starts (the burst it is sent at once).',
+    labelNames: ['mount'],
+    buckets: BURST_BUCKETS_BYTES,
+    registers: [this.registry],
+  });
+  readonly connectionCpu = this.gauge(
+    'relaycast_connection_cpu_ratio',
+    'Process CPU seconds per second over the last sample interval, divided by open connections.',
+  );
+  readonly connectionMemory = this.gauge(
+    'relaycast_connection_memory_bytes',
+    'Resident memory above the idle baseline, divided by open connections.',
+  );
+  readonly baselineMemory = this.gauge(
+    'relaycast_idle_resident_memory_bytes',
+    'Resident memory measured at start-up, before any connection.',
+  );
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Creates every series of a new mount at zero, so rate() works from the start. */
+  initMount(mount: string): void {
+    this.listeners.set({ mount }, 0);
+    this.listenerPeak.set({ mount }, 0);
+    this.listenerConnects.inc({ mount }, 0);
+    for (const reason of DISCONNECT_REASONS) this.listenerDisconnects.inc({ mount, reason }, 0);
+    this.bytesOut.inc({ mount }, 0);
+    for (const action of ['drop', 'live']) this.slowListeners.inc({ mount, action }, 0);
+    this.bytesIn.inc({ mount }, 0);
+    this.sourceConnected.set({ mount }, 0);
+    this.sourceConnects.inc({ mount }, 0);
+  }
+
+  /** Drops a removed mount's gauges (counters stay, as Prometheus expects). */
+  removeMount(mount: string): void {
+    this.listeners.remove({ mount });
+    this.sourceConnected.remove({ mount });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {
+    return new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[] = []): client.Counter<L> {
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+/** Samples process CPU and memory and turns them into per-connection figures. */
+export class ConnectionCostSampler {
+  private readonly metrics: Metrics;
+  private readonly baselineRssBytes: number;
+  private lastCpuMicros: number;
+  private lastAtMs: number;
+
+  constructor(metrics: Metrics) {
+    this.metrics = metrics;
+    this.baselineRssBytes = process.memoryUsage.rss();
+    metrics.baselineMemory.set(this.baselineRssBytes);
+    const cpu = process.cpuUsage();
+    this.lastCpuMicros = cpu.user + cpu.system;
+    this.lastAtMs = performance.now();
+  }
+
+  sample(connections: number): void {
+    const cpu = process.cpuUsage();
+    const cpuMicros = cpu.user + cpu.system;
+    const nowMs = performance.now();
+    const cpuSecondsPerSecond = (cpuMicros - this.lastCpuMicros) / 1000 / Math.max(1, nowMs - this.lastAtMs);
+    this.lastCpuMicros = cpuMicros;
+    this.lastAtMs = nowMs;
+    const aboveBaseline = Math.max(0, process.memoryUsage.rss() - this.baselineRssBytes);
+    this.metrics.connectionCpu.set(connections > 0 ? cpuSecondsPerSecond / connections : 0);
+    this.metrics.connectionMemory.set(connections > 0 ? aboveBaseline / connections : 0);
+  }
+}

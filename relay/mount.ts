@@ -1,0 +1,51 @@
+// One mount: its ring, the frame index over it, the writer that feeds it, the
+// stream info, and the set of listeners reading it. A mount outlives its
+// source for the grace period, so listeners survive a source reconnect.
+
+import { frameFormatOf } from '../ingest/frame-header.js';
+import { FrameIndex } from './frame-index.js';
+import type { Listener } from './listener.js';
+import { Ring } from './ring.js';
+import { RingWriter } from './ring-writer.js';
+import type { StreamInfo } from './stream-info.js';
+
+/** Frame starts are indexed at most this often; plenty to land a join near its target. */
+const INDEX_SPACING_BYTES = 1024;
+
+export class Mount {
+  readonly name: string;
+  readonly contentType: string;
+  info: StreamInfo;
+  readonly ring: Ring;
+  readonly index: FrameIndex;
+  readonly writer: RingWriter;
+  readonly listeners = new Set<Listener>();
+  hasSource = false;
+  sourceRemote = '';
+  graceTimer: NodeJS.Timeout | undefined;
+  peakListeners = 0;
+  readonly createdAtMs = Date.now();
+  sourceStartedAtMs = 0;
+  sourceBytes = 0;
+
+  constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number) {
+    this.name = name;
+    this.contentType = contentType;
+    this.info = info;
+    this.ring = new Ring(bufferBytes);
+    this.index = new FrameIndex(bufferBytes, INDEX_SPACING_BYTES);
+    this.writer = new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+  }
+
+  /**
+   * Where a new listener starts: about `burstBytes` behind live, on a frame
+   * boundary when the format has frames (head itself always is one, since
+   * only whole frames are committed).
+   */
+  joinPosition(burstBytes: number): number {
+    const ring = this.ring;
+    const target = Math.max(0, ring.head - burstBytes);
+    if (this.writer.frameFormat === undefined) return Math.max(target, ring.tail);
+    return this.index.firstAtOrAfter(target, ring.tail) ?? ring.head;
+  }
+}

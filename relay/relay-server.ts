@@ -1,0 +1,92 @@
+// Builds the relay from a config and runs it: the listener port (uWS), the
+// ingest port (node:net), the fan-out timer and the cost sampler. close()
+// is the graceful path: stop accepting, end listeners and sources, let go.
+
+import type { Server, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { createIngestServer } from '../ingest/ingest-server.js';
+import type { RelayConfig } from './config.js';
+import type { RelayContext } from './context.js';
+import { FanOut } from './fan-out.js';
+import { createListenerApp } from './listener-server.js';
+import { ConnectionCostSampler, Metrics } from './metrics.js';
+import { MountRegistry } from './mounts.js';
+import { Refusals } from './refusals.js';
+import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './uws.js';
+
+/** Lag samples and per-connection cost are taken this often. */
+const SAMPLE_INTERVAL_MS = 5000;
+
+export interface RunningRelay {
+  readonly ctx: RelayContext;
+  readonly port: number;
+  readonly ingestPort: number;
+  /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
+  close(): Promise<void>;
+}
+
+export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Promise<RunningRelay> {
+  const metrics = new Metrics();
+  const registry = new MountRegistry(config, metrics, log);
+  const fanOut = new FanOut(registry, config, metrics, log);
+  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log };
+  const sampler = new ConnectionCostSampler(metrics);
+
+  const app = createListenerApp(ctx);
+  const listenSocket = await listenUws(app, config.host, config.port);
+  const ingest = createIngestServer(ctx);
+  const ingestSockets = new Set<Socket>();
+  ingest.on('connection', (socket: Socket) => {
+    ingestSockets.add(socket);
+    socket.on('close', () => ingestSockets.delete(socket));
+  });
+  await listenNet(ingest, config.ingestHost, config.ingestPort);
+
+  fanOut.start();
+  const sampleTimer = setInterval(() => {
+    fanOut.sample();
+    sampler.sample(registry.listenerCount + registry.sourceCount);
+  }, SAMPLE_INTERVAL_MS);
+
+  const port = uws.us_socket_local_port(listenSocket);
+  const address = ingest.address();
+  const ingestPort = typeof address === 'object' && address ? address.port : config.ingestPort;
+
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      registry.stopAccepting();
+      uws.us_listen_socket_close(listenSocket);
+      const ingestClosed = new Promise<void>((resolve) => ingest.close(() => resolve()));
+      clearInterval(sampleTimer);
+      fanOut.tick(); // hand out what has arrived before ending the streams
+      fanOut.stop();
+      registry.closeAll('shutdown');
+      for (const socket of ingestSockets) socket.end();
+      await ingestClosed;
+      app.close();
+    })();
+    return closing;
+  }
+
+  return { ctx, port, ingestPort, close };
+}
+
+function listenUws(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    // Exclusive: a second relay on the same port must fail, not share it (SO_REUSEPORT).
+    listenExclusive(app, host, port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new Error(`cannot listen on ${host}:${port} (in use, or not an address of this machine)`));
+    });
+  });
+}
+
+function listenNet(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${host}:${port} for ingest: ${err.code ?? err.message}`)),
+    );
+    server.listen({ host, port, exclusive: true }, () => resolve());
+  });
+}

@@ -1,0 +1,113 @@
+// The shared byte ring of one mount: the source's bytes are copied in once,
+// every listener reads them through its own cursor (an absolute position).
+//
+// Positions are absolute byte counts since the mount's stream began; the
+// byte at position p lives at index p % capacityBytes. Doubles hold exact
+// integers to 2^53, about 285 years at 1 MB/s.
+//
+//        tail                                      head        stagedEnd
+//          |<------------- committed ------------->|<-staged-->|
+//   -------[=======================================|###########]-------
+//          |<------------------------ capacityBytes ----------------->|  (at most)
+//
+// - committed bytes [tail, head) are what listeners may read;
+// - staged bytes [head, stagedEnd) are written but not yet visible (the
+//   incomplete frame at the end of what the source sent);
+// - tail = max(0, stagedEnd - capacityBytes): everything before it has been
+//   overwritten. A cursor at pos is intact while pos >= tail.
+// Empty when head == tail; writing never blocks: the oldest bytes go.
+// The buffer is a SharedArrayBuffer so that worker threads can read it later.
+
+export class Ring {
+  readonly capacityBytes: number;
+  readonly bytes: Uint8Array;
+  /** End of committed (readable) bytes. */
+  head = 0;
+  /** End of everything written, committed or not. */
+  stagedEnd = 0;
+
+  constructor(capacityBytes: number) {
+    if (!Number.isInteger(capacityBytes) || capacityBytes <= 0) {
+      throw new RangeError(`ring capacity must be a positive integer, got ${capacityBytes}`);
+    }
+    this.capacityBytes = capacityBytes;
+    this.bytes = new Uint8Array(new SharedArrayBuffer(capacityBytes));
+  }
+
+  /** Oldest position still intact. */
+  get tail(): number {
+    return Math.max(0, this.stagedEnd - this.capacityBytes);
+  }
+
+  /** Copies `chunk` in after the staged bytes: the one copy an ingest byte gets. */
+  append(chunk: Uint8Array): void {
+    let src = chunk;
+    if (src.length > this.capacityBytes) src = src.subarray(src.length - this.capacityBytes);
+    const start = this.stagedEnd % this.capacityBytes;
+    const first = Math.min(src.length, this.capacityBytes - start);
+    this.bytes.set(first === src.length ? src : src.subarray(0, first), start);
+    if (first < src.length) this.bytes.set(src.subarray(first), 0);
+    this.stagedEnd += chunk.length;
+  }
+
+  /** Makes staged bytes up to `pos` readable. */
+  commit(pos: number): void {
+    if (pos < this.head || pos > this.stagedEnd) {
+      throw new RangeError(`commit(${pos}) outside [${this.head}, ${this.stagedEnd}]`);
+    }
+    this.head = pos;
+  }
+
+  /** Forgets staged bytes after `pos` (a source ended mid-frame). */
+  truncate(pos: number): void {
+    if (pos < this.head || pos > this.stagedEnd) {
+      throw new RangeError(`truncate(${pos}) outside [${this.head}, ${this.stagedEnd}]`);
+    }
+    this.stagedEnd = pos;
+  }
+
+  /**
+   * Removes staged bytes [from, to), moving later staged bytes down. Only junk
+   * between frames takes this path (a new source's first bytes, a corrupt
+   * stretch), so the extra copy it makes is rare and small.
+   */
+  discard(from: number, to: number): void {
+    if (from < this.head || to > this.stagedEnd || from > to) {
+      throw new RangeError(`discard(${from}, ${to}) outside staged [${this.head}, ${this.stagedEnd}]`);
+    }
+    if (from === to) return;
+    const rest = this.copyOut(to, this.stagedEnd);
+    this.stagedEnd = from;
+    this.append(rest);
+  }
+
+  byteAt(pos: number): number {
+    return this.bytes[pos % this.capacityBytes];
+  }
+
+  /**
+   * A zero-copy view of committed bytes from `pos`: at most `maxBytes`, never
+   * across the wrap (the caller asks again for the rest). Empty at head.
+   */
+  view(pos: number, maxBytes: number): Uint8Array {
+    const start = pos % this.capacityBytes;
+    const length = Math.min(this.head - pos, maxBytes, this.capacityBytes - start);
+    return this.bytes.subarray(start, start + Math.max(0, length));
+  }
+
+  /** A copy of [from, to), which must be intact. */
+  copyOut(from: number, to: number): Uint8Array {
+    if (from < this.tail || to > this.stagedEnd || from > to) {
+      throw new RangeError(`copyOut(${from}, ${to}) outside [${this.tail}, ${this.stagedEnd}]`);
+    }
+    const out = new Uint8Array(to - from);
+    let done = 0;
+    while (done < out.length) {
+      const start = (from + done) % this.capacityBytes;
+      const n = Math.min(out.length - done, this.capacityBytes - start);
+      out.set(this.bytes.subarray(start, start + n), done);
+      done += n;
+    }
+    return out;
+  }
+}
