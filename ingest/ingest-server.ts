@@ -109,7 +109,12 @@ function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest
   if (lengthBytes !== undefined && !(Number.isInteger(lengthBytes) && lengthBytes >= 0)) {
     throw new RelayError('BAD_HEADER', `Content-Length ${JSON.stringify(declared)}`);
   }
-  const input = ctx.registry.attachSource(name, contentType, streamInfoFrom(h), where.remote);
+  const input = ctx.registry.attachSource(name, contentType, streamInfoFrom(h), where.remote, {
+    method: head.method,
+    version: head.version,
+    chunked,
+    agent: h.get('user-agent') ?? '',
+  });
   const version = replyVersion(head.version);
   if (/100-continue/i.test(h.get('expect') ?? '')) socket.write(`${version} 100 Continue\r\n\r\n`);
   // Icecast 2.4 answers 200 at once and encoders wait for it before sending audio.

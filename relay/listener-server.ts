@@ -14,6 +14,10 @@ export function createListenerApp(ctx: RelayContext): TemplatedApp {
   const app = uws.App();
 
   app.get('/metrics', (res, req) => serveMetrics(ctx, res, req));
+  // For container health checks: answers while the event loop runs.
+  app.get('/healthz', (res) => {
+    res.writeHeader('Content-Type', 'text/plain').end('ok\n');
+  });
   app.options('/*', (res) => {
     res.writeStatus('204 No Content');
     for (const [k, v] of PREFLIGHT_HEADERS) res.writeHeader(k, v);

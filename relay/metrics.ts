@@ -72,6 +72,11 @@ export class Metrics {
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names *_total, which promtool rejects; the same
+    // counts stay available as nodejs_active_handles and nodejs_active_requests.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Creates every series of a new mount at zero, so rate() works from the start. */

@@ -48,7 +48,13 @@ export class MountRegistry {
   }
 
   /** Takes a mount for a source, or refuses with MOUNT_BUSY / SHUTTING_DOWN. */
-  attachSource(name: string, contentType: string, info: StreamInfo, remote: string): SourceInput {
+  attachSource(
+    name: string,
+    contentType: string,
+    info: StreamInfo,
+    remote: string,
+    request: Record<string, unknown> = {},
+  ): SourceInput {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
     let mount = this.mounts.get(name);
     if (mount?.hasSource) throw new RelayError('MOUNT_BUSY', name);
@@ -71,7 +77,7 @@ export class MountRegistry {
     mount.sourceStartedAtMs = Date.now();
     this.metrics.sourceConnected.set({ mount: name }, 1);
     this.metrics.sourceConnects.inc({ mount: name });
-    this.log.info({ mount: name, remote, contentType, resumed, listeners: mount.listeners.size }, 'source connected');
+    this.log.info({ mount: name, remote, contentType, resumed, listeners: mount.listeners.size, ...request }, 'source connected');
     return this.sourceInput(mount);
   }
 

@@ -34,7 +34,12 @@ export class RingWriter {
   /** Where the next frame header is expected, or where the search resumes. */
   private scanPos: number;
   private synced = false;
+  /** This source has synced at least once; reset for each new source. */
   private everSynced = false;
+  /** Junk this source sent before its first sync (ID3 tags not counted). */
+  private junkBytes = 0;
+  /** Bytes of an ID3v2 tag still to drop: a tag is skipped as it arrives, never staged whole. */
+  private skipBytes = 0;
   private streamKey = -1;
   private readonly stats: RingWriterStats = { discardedBytes: 0, syncLosses: 0, passthrough: false };
 
@@ -73,6 +78,10 @@ export class RingWriter {
     this.ring.truncate(this.ring.head);
     this.scanPos = this.ring.head;
     this.synced = false;
+    this.everSynced = false;
+    this.junkBytes = 0;
+    this.skipBytes = 0;
+    this.stats.passthrough = this.format === undefined;
   }
 
   private commitAll(): void {
@@ -117,14 +126,25 @@ export class RingWriter {
   private search(): boolean {
     const end = this.ring.stagedEnd;
     let pos = this.scanPos;
+    let tagBytes = 0;
     let found = false;
-    while (pos + this.headerBytes <= end) {
-      const tag = this.format === 'mp3' && pos + 10 <= end ? id3v2Length((i) => this.ring.byteAt(pos + i)) : 0;
-      if (tag > 0) {
-        if (pos + tag > end) break; // wait for the rest of the tag, then drop it whole
-        pos += tag;
+    while (pos < end) {
+      if (this.skipBytes > 0) {
+        const n = Math.min(this.skipBytes, end - pos);
+        pos += n;
+        tagBytes += n;
+        this.skipBytes -= n;
         continue;
       }
+      if (this.format === 'mp3' && this.ring.byteAt(pos) === 0x49 /* "I" */) {
+        if (pos + 10 > end && this.couldBeId3(pos, end)) break; // wait for the whole tag header
+        const tag = pos + 10 <= end ? id3v2Length((i) => this.ring.byteAt(pos + i)) : 0;
+        if (tag > 0) {
+          this.skipBytes = tag;
+          continue;
+        }
+      }
+      if (pos + this.headerBytes > end) break;
       const first = this.headerAt(pos);
       if (first) {
         const next = pos + first.lengthBytes;
@@ -142,15 +162,23 @@ export class RingWriter {
     if (pos > head) {
       this.ring.discard(head, pos);
       this.stats.discardedBytes += pos - head;
+      this.junkBytes += pos - head - tagBytes;
     }
     this.scanPos = head;
     if (found) {
       this.synced = true;
       this.everSynced = true;
-    } else if (!this.everSynced && this.stats.discardedBytes >= this.giveUpBytes) {
+    } else if (!this.everSynced && this.junkBytes >= this.giveUpBytes) {
       this.stats.passthrough = true;
       this.commitAll();
     }
     return found;
+  }
+
+  /** The staged bytes from pos are a prefix of "ID3" (the tag header may still be arriving). */
+  private couldBeId3(pos: number, end: number): boolean {
+    const id3 = [0x49, 0x44, 0x33];
+    for (let i = 0; i < 3 && pos + i < end; i++) if (this.ring.byteAt(pos + i) !== id3[i]) return false;
+    return true;
   }
 }

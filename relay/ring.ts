@@ -13,8 +13,10 @@
 // - committed bytes [tail, head) are what listeners may read;
 // - staged bytes [head, stagedEnd) are written but not yet visible (the
 //   incomplete frame at the end of what the source sent);
-// - tail = max(0, stagedEnd - capacityBytes): everything before it has been
-//   overwritten. A cursor at pos is intact while pos >= tail.
+// - tail = max(0, highestEnd - capacityBytes), where highestEnd is the
+//   furthest stagedEnd ever reached: everything before it has been
+//   overwritten, and truncating or discarding staged bytes does not bring it
+//   back. A cursor at pos is intact while pos >= tail.
 // Empty when head == tail; writing never blocks: the oldest bytes go.
 // The buffer is a SharedArrayBuffer so that worker threads can read it later.
 
@@ -25,6 +27,8 @@ export class Ring {
   head = 0;
   /** End of everything written, committed or not. */
   stagedEnd = 0;
+  /** The furthest stagedEnd has been: bytes before highestEnd - capacity are gone. */
+  private highestEnd = 0;
 
   constructor(capacityBytes: number) {
     if (!Number.isInteger(capacityBytes) || capacityBytes <= 0) {
@@ -36,18 +40,20 @@ export class Ring {
 
   /** Oldest position still intact. */
   get tail(): number {
-    return Math.max(0, this.stagedEnd - this.capacityBytes);
+    return Math.max(0, this.highestEnd - this.capacityBytes);
   }
 
   /** Copies `chunk` in after the staged bytes: the one copy an ingest byte gets. */
   append(chunk: Uint8Array): void {
     let src = chunk;
+    // Only the last capacityBytes of an oversized chunk survive, at their own positions.
     if (src.length > this.capacityBytes) src = src.subarray(src.length - this.capacityBytes);
-    const start = this.stagedEnd % this.capacityBytes;
+    const start = (this.stagedEnd + chunk.length - src.length) % this.capacityBytes;
     const first = Math.min(src.length, this.capacityBytes - start);
     this.bytes.set(first === src.length ? src : src.subarray(0, first), start);
     if (first < src.length) this.bytes.set(src.subarray(first), 0);
     this.stagedEnd += chunk.length;
+    if (this.stagedEnd > this.highestEnd) this.highestEnd = this.stagedEnd;
   }
 
   /** Makes staged bytes up to `pos` readable. */

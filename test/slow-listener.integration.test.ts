@@ -1,0 +1,66 @@
+// A listener that stops reading is cut once its lag passes --max-lag-bytes,
+// counted as slow, while a listener beside it receives every byte in order.
+// The source runs faster than real time so loopback's kernel buffers (several
+// MB) fill in seconds; the lag limit, not uWS's own stall timeout, decides.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RawListener, SyntheticSource, frameSerials } from './support/clients.js';
+import { RelayProcess } from './support/relay-process.js';
+import { waitFor } from './support/wait.js';
+
+const MAX_LAG_BYTES = 262144;
+/** ~1.6 MB/s: about 100x real time at 128 kbps. */
+const FRAMES_PER_SECOND = 4000;
+
+for (const transport of ['uws', 'socket'] as const) {
+  test(`a ${transport} listener that stops reading is dropped as slow past the lag limit while a reading one gets every byte in order`, async (t) => {
+    const relay = await RelayProcess.start(['--max-lag-bytes', String(MAX_LAG_BYTES), '--source-grace-ms', '0']);
+    t.after(() => relay.stop());
+    const source = await SyntheticSource.connect(relay.ingestPort);
+    t.after(() => source.close());
+    source.send(100);
+    const port = transport === 'uws' ? relay.port : relay.ingestPort;
+    const http10 = transport === 'socket';
+    const reader = new RawListener(port, '/listen', { http10 });
+    const stalled = new RawListener(port, '/listen', { http10, stalled: true });
+    t.after(() => {
+      reader.destroy();
+      stalled.destroy();
+    });
+    await waitFor(() => reader.bodyBytes > 0, 5000, 'reader bytes');
+    source.pace(FRAMES_PER_SECOND);
+
+    const dropped = await relay.waitForLog((l) => l.msg === 'slow listener dropped', 30_000);
+    assert.ok((dropped.lagBytes as number) > MAX_LAG_BYTES, `dropped at lag ${String(dropped.lagBytes)}`);
+    const gone = await relay.waitForLog((l) => l.msg === 'listener disconnected' && l.reason === 'slow');
+    assert.equal(gone.listener, dropped.listener);
+    assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 1);
+    assert.equal(await relay.metric('relaycast_slow_listeners_total', { mount: '/listen', action: 'drop' }), 1);
+
+    // The reader is still there and its bytes are the source's frames, none missing, none twice.
+    const sentAtDrop = source.nextSerial;
+    await waitFor(() => frameSerials(reader.body()).serials.at(-1)! >= sentAtDrop - 1, 10_000, 'reader to catch up');
+    assert.equal(reader.closed, false);
+    assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1);
+    const { serials } = frameSerials(reader.body());
+    assert.equal(serials[0], 0, 'the reader joined at the first frame (the burst covered it)');
+    for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `gap after frame ${serials[i - 1]}`);
+  });
+}
+
+test('with --slow-policy live a lagging listener is moved to live and stays connected', async (t) => {
+  const relay = await RelayProcess.start(['--max-lag-bytes', String(MAX_LAG_BYTES), '--slow-policy', 'live']);
+  t.after(() => relay.stop());
+  const source = await SyntheticSource.connect(relay.ingestPort);
+  t.after(() => source.close());
+  source.send(100);
+  const stalled = new RawListener(relay.ingestPort, '/listen', { http10: true, stalled: true });
+  t.after(() => stalled.destroy());
+  await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/listen' })) === 1, 5000, 'listener');
+  source.pace(FRAMES_PER_SECOND);
+  await relay.waitForLog((l) => l.msg === 'slow listener moved to live', 30_000);
+  assert.equal(await relay.metric('relaycast_slow_listeners_total', { mount: '/listen', action: 'live' }) >= 1, true);
+  assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
+  assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1);
+});
