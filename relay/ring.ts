@@ -27,6 +27,11 @@ export class Ring {
   head = 0;
   /** End of everything written, committed or not. */
   stagedEnd = 0;
+  // The last view handed out: in one fan-out tick every caught-up listener
+  // asks for the same (pos, length), so they share one view object instead
+  // of allocating one each.
+  private lastViewStart = -1;
+  private lastView: Uint8Array = new Uint8Array(0);
   /** The furthest stagedEnd has been: bytes before highestEnd - capacity are gone. */
   private highestEnd = 0;
 
@@ -97,8 +102,11 @@ export class Ring {
    */
   view(pos: number, maxBytes: number): Uint8Array {
     const start = pos % this.capacityBytes;
-    const length = Math.min(this.head - pos, maxBytes, this.capacityBytes - start);
-    return this.bytes.subarray(start, start + Math.max(0, length));
+    const length = Math.max(0, Math.min(this.head - pos, maxBytes, this.capacityBytes - start));
+    if (start === this.lastViewStart && length === this.lastView.length) return this.lastView;
+    this.lastViewStart = start;
+    this.lastView = this.bytes.subarray(start, start + length);
+    return this.lastView;
   }
 
   /** A copy of [from, to), which must be intact. */
