@@ -5,6 +5,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pushFile } from '../ingest/push.js';
+import { registerLoadtestCommand } from '../loadtest/command.js';
 import { buildConfig, DEFAULTS, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
     .addOption(opt('--name <text>', 'stream name sent as ice-name', 'RELAYCAST_PUSH_NAME'))
     .action(runPush);
 
+  registerLoadtestCommand(program);
   return program;
 }
 
