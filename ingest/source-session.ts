@@ -22,7 +22,14 @@ export function runSourceSession(socket: Socket, input: SourceInput, firstBytes:
   const decoder = opts.chunked ? new ChunkedDecoder(onBody) : undefined;
 
   function onBody(bytes: Uint8Array): void {
-    if (bytes.length > 0) input.write(bytes);
+    if (bytes.length === 0 || input.write(bytes) || socket.isPaused()) return;
+    // Fan-out flushes this mount on the next turn; read on after it.
+    socket.pause();
+    setImmediate(resumeSource);
+  }
+
+  function resumeSource(): void {
+    if (!socket.destroyed) socket.resume();
   }
 
   function onSourceData(chunk: Uint8Array): void {

@@ -7,8 +7,13 @@
 // - it only moves forward, by exactly the bytes its sink accepted or copied;
 // - while its sink is blocked nothing more is written (so at most one write
 //   per listener is ever copied into a transport buffer);
-// - past `maxLagBytes` behind head (or overwritten, pos < tail) it is slow:
-//   dropped, or moved to live by policy, and counted either way.
+// - it is slow when its bytes were overwritten (pos < tail), or when it is
+//   still more than `maxLagBytes` behind head after being offered everything
+//   (so lag is what its socket refused, not what arrived since the last
+//   tick): dropped, or moved to live by policy, and counted either way.
+// A fast source (a relay of a relay, a benchmark's unlimited feed) would
+// outrun the timer, so a mount that takes in `earlyFlushBytes` since its last
+// flush is flushed at once; at radio bitrates that never happens.
 
 import type { Logger } from 'pino';
 import type { RelayConfig } from './config.js';
@@ -22,8 +27,8 @@ import type { MountRegistry } from './mounts.js';
  * lose corked data past it; a write plus its chunk framing stays below.
  */
 export const MAX_WRITE_BYTES = 16_000;
-/** A listener catching up (the burst) gets at most this much per flush. */
-const MAX_BYTES_PER_FLUSH = 256 * 1024;
+/** Ingest since the last flush that triggers an early one (capped by the lag limit). */
+const EARLY_FLUSH_BYTES = 128 * 1024;
 
 export class FanOut {
   private readonly registry: MountRegistry;
@@ -33,13 +38,42 @@ export class FanOut {
   private timer: NodeJS.Timeout | undefined;
   private readonly soon = new Set<Listener>();
   private soonScheduled = false;
+  private readonly earlyFlushBytes: number;
+  private readonly early = new Set<Mount>();
+  private earlyScheduled = false;
 
   constructor(registry: MountRegistry, config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
     this.registry = registry;
     this.config = config;
     this.metrics = metrics;
     this.log = log;
+    this.earlyFlushBytes = Math.max(MAX_WRITE_BYTES, Math.min(EARLY_FLUSH_BYTES, config.maxLagBytes / 2));
     this.flushSoonAll = this.flushSoonAll.bind(this);
+    this.flushEarly = this.flushEarly.bind(this);
+  }
+
+  /**
+   * Ingest committed `bytes` to `mount`: flush it early if a lot has piled up.
+   * True when an early flush is pending; the source should then read no more
+   * until it has run (one turn of the event loop), or a single poll phase of
+   * a fast source could overwrite the ring under listeners.
+   */
+  onIngest(mount: Mount, bytes: number): boolean {
+    mount.unflushedBytes += bytes;
+    if (mount.unflushedBytes < this.earlyFlushBytes) return false;
+    if (this.early.has(mount)) return true;
+    this.early.add(mount);
+    if (!this.earlyScheduled) {
+      this.earlyScheduled = true;
+      setImmediate(this.flushEarly);
+    }
+    return true;
+  }
+
+  private flushEarly(): void {
+    this.earlyScheduled = false;
+    for (const mount of this.early) this.flushMount(mount);
+    this.early.clear();
   }
 
   start(): void {
@@ -70,34 +104,47 @@ export class FanOut {
 
   /** One pass over every listener of every mount. */
   tick(): void {
-    for (const mount of this.registry.mounts.values()) {
-      if (mount.listeners.size === 0) continue;
-      const sent = this.metrics.bytesOut.labels({ mount: mount.name });
-      let bytes = 0;
-      for (const listener of mount.listeners) {
-        if (listener.pos === mount.ring.head) continue;
-        bytes += this.flush(listener, mount, false);
-      }
-      if (bytes > 0) sent.inc(bytes);
+    for (const mount of this.registry.mounts.values()) this.flushMount(mount);
+  }
+
+  private flushMount(mount: Mount): void {
+    mount.unflushedBytes = 0;
+    if (mount.listeners.size === 0) return;
+    let bytes = 0;
+    for (const listener of mount.listeners) {
+      if (listener.pos === mount.ring.head) continue;
+      bytes += this.flush(listener, mount, false);
     }
+    if (bytes > 0) this.metrics.bytesOut.inc({ mount: mount.name }, bytes);
   }
 
   /**
-   * Writes what the listener has not yet had, until caught up, blocked or out
-   * of budget. Returns the bytes written. Counts them itself unless `count` is
-   * false (tick counts a whole mount at once).
+   * Writes what the listener has not yet had, until caught up or blocked, then
+   * applies the lag rule. Returns the bytes written. Counts them itself unless
+   * `count` is false (a mount's flush counts all its listeners at once).
    */
   flush(listener: Listener, mount: Mount, count = true): number {
     const sink = listener.sink;
     if (!sink || listener.closed) return 0;
     const ring = mount.ring;
-    if (ring.head - listener.pos > this.config.maxLagBytes || listener.pos < ring.tail) {
+    if (listener.pos < ring.tail) {
       this.onSlow(listener, mount);
       if (listener.closed) return 0;
     }
-    if (listener.blocked) return 0;
+    const written = listener.blocked ? 0 : this.write(listener, sink, ring);
+    if (written > 0 && !listener.firstByteSent) {
+      listener.firstByteSent = true;
+      this.metrics.firstByte.observe({ mount: mount.name }, (performance.now() - listener.meta.acceptedAtMs) / 1000);
+    }
+    if (count && written > 0) this.metrics.bytesOut.inc({ mount: mount.name }, written);
+    if (!listener.closed && ring.head - listener.pos > this.config.maxLagBytes) this.onSlow(listener, mount);
+    return written;
+  }
+
+  /** Hands the sink ring bytes until it refuses or the listener is caught up. */
+  private write(listener: Listener, sink: NonNullable<Listener['sink']>, ring: Mount['ring']): number {
     let pos = listener.pos;
-    const end = Math.min(ring.head, pos + MAX_BYTES_PER_FLUSH);
+    const end = ring.head;
     while (pos < end) {
       const view = ring.view(pos, Math.min(MAX_WRITE_BYTES, end - pos));
       const accepted = sink.write(view);
@@ -111,11 +158,6 @@ export class FanOut {
     const written = pos - listener.pos;
     listener.pos = pos;
     listener.sentBytes += written;
-    if (written > 0 && !listener.firstByteSent) {
-      listener.firstByteSent = true;
-      this.metrics.firstByte.observe({ mount: mount.name }, (performance.now() - listener.meta.acceptedAtMs) / 1000);
-    }
-    if (count && written > 0) this.metrics.bytesOut.inc({ mount: mount.name }, written);
     return written;
   }
 

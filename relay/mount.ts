@@ -27,6 +27,8 @@ export class Mount {
   readonly createdAtMs = Date.now();
   sourceStartedAtMs = 0;
   sourceBytes = 0;
+  /** Bytes committed since fan-out last flushed this mount. */
+  unflushedBytes = 0;
 
   constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number) {
     this.name = name;

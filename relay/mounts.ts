@@ -14,7 +14,8 @@ import type { StreamInfo } from './stream-info.js';
 /** What ingest writes a source's bytes into. */
 export interface SourceInput {
   readonly mount: Mount;
-  write(bytes: Uint8Array): void;
+  /** False when the source should pause for one turn of the event loop (see FanOut.onIngest). */
+  write(bytes: Uint8Array): boolean;
   /** The source is gone (closed, timed out, or replaced at shutdown). */
   end(): void;
 }
@@ -26,6 +27,8 @@ export class MountRegistry {
   private readonly log: Logger;
   private listenerTotal = 0;
   private accepting = true;
+  /** Called with the bytes each source write made visible; true asks the source to pause. */
+  onCommitted: ((mount: Mount, bytes: number) => boolean) | undefined;
 
   constructor(config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
     this.config = config;
@@ -87,10 +90,11 @@ export class MountRegistry {
     return {
       mount,
       write: (bytes) => {
-        if (ended) return;
-        mount.writer.write(bytes);
+        if (ended) return true;
+        const committed = mount.writer.write(bytes);
         mount.sourceBytes += bytes.length;
         bytesIn.inc(bytes.length);
+        return !(committed > 0 && this.onCommitted?.(mount, committed));
       },
       end: () => {
         if (ended) return;

@@ -29,6 +29,7 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
   const metrics = new Metrics();
   const registry = new MountRegistry(config, metrics, log);
   const fanOut = new FanOut(registry, config, metrics, log);
+  registry.onCommitted = (mount, bytes) => fanOut.onIngest(mount, bytes);
   const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log };
   const sampler = new ConnectionCostSampler(metrics);
 

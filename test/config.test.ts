@@ -26,7 +26,7 @@ describe('buildConfig defaults', () => {
     assert.equal(c.maxLagBytes, 524288);
     assert.equal(c.bufferBytes, 65536 + 524288 + 256 * 1024);
     assert.equal(c.slowPolicy, 'drop');
-    assert.equal(c.flushIntervalMs, 100);
+    assert.equal(c.flushIntervalMs, 250);
     assert.equal(c.sourceTimeoutMs, 10_000);
     assert.equal(c.sourceGraceMs, 30_000);
     assert.equal(c.headerTimeoutMs, 10_000);

@@ -64,3 +64,27 @@ test('with --slow-policy live a lagging listener is moved to live and stays conn
   assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
   assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1);
 });
+
+test('a source far faster than the flush timer loses no bytes for listeners that keep up', async (t) => {
+  const relay = await RelayProcess.start();
+  t.after(() => relay.stop());
+  const source = await SyntheticSource.connect(relay.ingestPort);
+  t.after(() => source.close());
+  source.send(10);
+  const readers = [0, 1, 2].map(() => new RawListener(relay.port, '/listen'));
+  t.after(() => readers.forEach((r) => r.destroy()));
+  await waitFor(() => readers.every((r) => r.bodyBytes > 0), 5000, 'readers');
+  // ~20 MB in 50 bursts of 400 KB: 2.5 MB per 250 ms flush interval, three times the ring.
+  const total = 10 + 50 * 1000;
+  for (let i = 0; i < 50; i++) {
+    source.send(1000);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  await waitFor(() => readers.every((r) => r.bodyBytes >= total * 417), 20_000, 'every byte at every reader');
+  for (const reader of readers) {
+    const { serials } = frameSerials(reader.body());
+    assert.equal(serials.length, total);
+    for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `gap after frame ${serials[i - 1]}`);
+  }
+  assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
+});
