@@ -186,6 +186,8 @@ export interface SyntheticSourceOptions {
   password?: string;
   /** Marks this source's frames, to tell two sources apart. */
   tag?: number;
+  /** The request line's version; default HTTP/1.0 for SOURCE, HTTP/1.1 for PUT. */
+  version?: string;
 }
 
 /** An encoder stand-in over a raw socket, writing numbered frames when told to. */
@@ -207,7 +209,7 @@ export class SyntheticSource {
       const source = new SyntheticSource(socket, opts.tag ?? 0);
       const auth = Buffer.from(`source:${opts.password ?? PASSWORD}`).toString('base64');
       socket.on('connect', () => {
-        const version = opts.method === 'SOURCE' ? 'HTTP/1.0' : 'HTTP/1.1';
+        const version = opts.version ?? (opts.method === 'SOURCE' ? 'HTTP/1.0' : 'HTTP/1.1');
         socket.write(
           `${opts.method ?? 'PUT'} ${opts.mount ?? '/listen'} ${version}\r\nHost: 127.0.0.1\r\n` +
             `Authorization: Basic ${auth}\r\nContent-Type: audio/mpeg\r\nice-name: synthetic\r\n\r\n`,
