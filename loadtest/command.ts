@@ -11,6 +11,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer } from '../relay/cli-values.js';
 import { checkOptions, LOADTEST_DEFAULTS, parseTarget, type LoadtestOptions, type Target } from './options.js';
 import { progressPrinter } from './progress-line.js';
 import { formatReport } from './report.js';
@@ -19,16 +20,6 @@ import { runLoadtest } from './run.js';
 const EXIT_NONE_CONNECTED = 1;
 const EXIT_TOOL_FAILED = 1;
 const EXIT_USAGE = 2;
-
-function wholeNumber(min: number, max: number) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`use a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
-}
 
 function positiveNumber(max: number) {
   return (raw: string): number => {
@@ -74,14 +65,14 @@ export function registerLoadtestCommand(program: Command): Command {
     .command('loadtest')
     .description('open many streaming listeners against a relay and report what they got')
     .addOption(new Option('--url <url>', 'the stream to listen to: http://HOST:PORT/MOUNT').argParser(target).makeOptionMandatory())
-    .addOption(new Option('--listeners <n>', 'how many listeners to open').argParser(wholeNumber(1, 1_000_000)).makeOptionMandatory())
+    .addOption(new Option('--listeners <n>', 'how many listeners to open').argParser(integer(1, 1_000_000)).makeOptionMandatory())
     .addOption(new Option('--duration <s>', 'seconds from the first connect until the tool stops').argParser(positiveNumber(86_400)).makeOptionMandatory())
     .addOption(new Option('--ramp <per_s>', 'listeners opened per second').argParser(positiveNumber(1_000_000)).default(LOADTEST_DEFAULTS.rampPerS))
     .addOption(new Option('--http10', 'send HTTP/1.0 requests without Host (old players; the relay serves them on its ingest port)'))
     .addOption(new Option('--slow-fraction <f>', 'share of listeners that read slowly, 0 to 1').argParser(fraction).default(LOADTEST_DEFAULTS.slowFraction))
-    .addOption(new Option('--slow-rate <bytes_per_s>', 'how fast the slow listeners read').argParser(wholeNumber(1, 100_000_000)))
+    .addOption(new Option('--slow-rate <bytes_per_s>', 'how fast the slow listeners read').argParser(integer(1, 100_000_000)))
     .addOption(new Option('--bitrate <kbps>', 'the stream bitrate, for the simulated player and the rate verdict').argParser(positiveNumber(100_000)).default(LOADTEST_DEFAULTS.bitrateKbps))
-    .addOption(new Option('--workers <n>', 'worker threads running listeners').argParser(wholeNumber(1, 64)).default(availableParallelism(), `${availableParallelism()}, the CPUs this process may use`))
+    .addOption(new Option('--workers <n>', 'worker threads running listeners').argParser(integer(1, 64)).default(availableParallelism(), `${availableParallelism()}, the CPUs this process may use`))
     .addOption(new Option('--json', 'print the report as one JSON object instead of text'))
     .action(runLoadtestCommand);
 }

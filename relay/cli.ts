@@ -3,32 +3,16 @@
 // Every flag shows its default and its environment variable in --help.
 // Invalid values exit 2 with a sentence that says what to do instead.
 
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { pushFile } from '../ingest/push.js';
 import { registerLoadtestCommand } from '../loadtest/command.js';
+import { integer, oneOf } from './cli-values.js';
 import { buildConfig, DEFAULTS, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
 import { startRelay } from './relay-server.js';
 
 const EXIT_USAGE = 2;
-
-function integer(min: number, max: number) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`use a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
-}
-
-function oneOf<T extends string>(...choices: T[]) {
-  return (raw: string): T => {
-    if (!(choices as string[]).includes(raw)) throw new InvalidArgumentError(`use one of: ${choices.join(', ')}`);
-    return raw as T;
-  };
-}
 
 function opt(flags: string, description: string, env: string, parse?: (raw: string) => unknown, defaultValue?: unknown): Option {
   const option = new Option(flags, description).env(env);

@@ -36,27 +36,9 @@ export class Metrics {
   readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
   readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
   readonly refusals = this.counter('relaycast_refusals_total', 'Requests refused, by error code and status.', ['code', 'status']);
-  readonly lag = new client.Histogram({
-    name: 'relaycast_listener_lag_bytes',
-    help: "Each listener's distance behind live, sampled once per sample interval.",
-    labelNames: ['mount'],
-    buckets: LAG_BUCKETS_BYTES,
-    registers: [this.registry],
-  });
-  readonly firstByte = new client.Histogram({
-    name: 'relaycast_listener_first_byte_seconds',
-    help: 'From request to the first stream byte handed to the socket.',
-    labelNames: ['mount'],
-    buckets: FIRST_BYTE_BUCKETS_SECONDS,
-    registers: [this.registry],
-  });
-  readonly burst = new client.Histogram({
-    name: 'relaycast_listener_burst_bytes',
-    help: 'Bytes behind live a new listener starts (the burst it is sent at once).',
-    labelNames: ['mount'],
-    buckets: BURST_BUCKETS_BYTES,
-    registers: [this.registry],
-  });
+  readonly lag = this.histogram('relaycast_listener_lag_bytes', "Each listener's distance behind live, sampled once per sample interval.", LAG_BUCKETS_BYTES);
+  readonly firstByte = this.histogram('relaycast_listener_first_byte_seconds', 'From request to the first stream byte handed to the socket.', FIRST_BYTE_BUCKETS_SECONDS);
+  readonly burst = this.histogram('relaycast_listener_burst_bytes', 'Bytes behind live a new listener starts (the burst it is sent at once).', BURST_BUCKETS_BYTES);
   readonly connectionCpu = this.gauge(
     'relaycast_connection_cpu_ratio',
     'Process CPU seconds per second over the last sample interval, divided by open connections.',
@@ -100,6 +82,10 @@ export class Metrics {
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {
     return new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string, buckets: number[]): client.Histogram<'mount'> {
+    return new client.Histogram({ name, help, labelNames: ['mount'], buckets, registers: [this.registry] });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): client.Counter<L> {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { FRAME_BYTES, RawListener, SyntheticSource, frameSerials } from './support/clients.js';
 import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { liveMount } from './support/live-mount.js';
 import { waitFor } from './support/wait.js';
 
 const GRACE_MS = 2500;
@@ -69,26 +70,14 @@ test('listeners survive a source reconnect within the grace and end cleanly afte
 });
 
 test('with --source-grace-ms 0 listeners end as soon as the source leaves (Icecast 2.4)', async (t) => {
-  const relay = await RelayProcess.start(['--source-grace-ms', '0']);
-  t.after(() => relay.stop());
-  const source = await SyntheticSource.connect(relay.ingestPort);
-  source.send(50);
-  const listener = new RawListener(relay.port, '/listen');
-  t.after(() => listener.destroy());
-  await waitFor(() => listener.bodyBytes > 0, 5000, 'listener bytes');
+  const { relay, source, listener } = await liveMount(t, ['--source-grace-ms', '0']);
   source.close();
   await waitFor(() => listener.cleanEnd, 3000, 'clean end of stream');
   assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'source_gone' }), 1);
 });
 
 test('a new source with a different Content-Type ends the old listeners', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
-  const source = await SyntheticSource.connect(relay.ingestPort);
-  source.send(50);
-  const listener = new RawListener(relay.port, '/listen');
-  t.after(() => listener.destroy());
-  await waitFor(() => listener.bodyBytes > 0, 5000, 'listener bytes');
+  const { relay, source, listener } = await liveMount(t);
   source.close();
   await relay.waitForLog((l) => l.msg === 'source disconnected');
   const ogg = net.connect(relay.ingestPort, '127.0.0.1', () =>

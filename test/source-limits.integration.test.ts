@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RawListener, SyntheticSource } from './support/clients.js';
 import { RelayProcess } from './support/relay-process.js';
+import { liveMount } from './support/live-mount.js';
 import { waitFor } from './support/wait.js';
 
 test('a SOURCE with an ICE/1.0 request line is accepted and heard', async (t) => {
@@ -22,14 +23,7 @@ test('a SOURCE with an ICE/1.0 request line is accepted and heard', async (t) =>
 });
 
 test('a source that sends nothing for --source-timeout-ms is dropped and counted', async (t) => {
-  const relay = await RelayProcess.start(['--source-timeout-ms', '600', '--source-grace-ms', '0']);
-  t.after(() => relay.stop());
-  const source = await SyntheticSource.connect(relay.ingestPort);
-  t.after(() => source.close());
-  source.send(20);
-  const listener = new RawListener(relay.port, '/listen');
-  t.after(() => listener.destroy());
-  await waitFor(() => listener.bodyBytes > 0, 5000, 'listener bytes');
+  const { relay, source, listener } = await liveMount(t, ['--source-timeout-ms', '600', '--source-grace-ms', '0'], { frames: 20 });
   const quietSinceMs = performance.now();
   await relay.waitForLog((l) => l.code === 'SOURCE_TIMEOUT', 5000);
   const waitedMs = performance.now() - quietSinceMs;
@@ -41,15 +35,7 @@ test('a source that sends nothing for --source-timeout-ms is dropped and counted
 });
 
 test('--max-listen-seconds ends a listener with reason limit', async (t) => {
-  const relay = await RelayProcess.start(['--max-listen-seconds', '1']);
-  t.after(() => relay.stop());
-  const source = await SyntheticSource.connect(relay.ingestPort);
-  t.after(() => source.close());
-  source.send(20);
-  source.pace(40);
-  const listener = new RawListener(relay.port, '/listen');
-  t.after(() => listener.destroy());
-  await waitFor(() => listener.bodyBytes > 0, 5000, 'listener bytes');
+  const { relay, listener } = await liveMount(t, ['--max-listen-seconds', '1'], { frames: 20, framesPerSecond: 40 });
   // Limits are enforced by the 5 s sampler, so the end comes within about 6 s.
   await waitFor(() => listener.cleanEnd, 8000, 'the end of the allowed time');
   const line = await relay.waitForLog((l) => l.msg === 'listener disconnected');
