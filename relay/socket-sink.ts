@@ -1,16 +1,22 @@
 // A listener on a node:net socket: the ingest port's path for HTTP/1.0
 // players, which uWS refuses. Node keeps a reference to a written buffer
 // until the kernel has taken it, and the ring may overwrite its bytes by
-// then, so each write is copied into this listener's one scratch buffer
-// (allocated once) and the next write waits until that one has flushed.
+// then, so each write is first copied into a scratch buffer shared by all
+// socket listeners. When the kernel takes the write at once (the usual
+// case) the scratch is free again before the next listener's turn; when it
+// does not, that pending write keeps the buffer and a new shared one is
+// made. So memory and allocation grow only with listeners under
+// backpressure, and the next write to a listener waits until its last
+// one has flushed.
 
 import type { Socket } from 'node:net';
 import { MAX_WRITE_BYTES } from './fan-out.js';
 import type { Listener, ListenerSink } from './listener.js';
 
+let sharedScratch = Buffer.allocUnsafe(MAX_WRITE_BYTES);
+
 export class SocketSink implements ListenerSink {
   private readonly socket: Socket;
-  private readonly scratch = Buffer.allocUnsafe(MAX_WRITE_BYTES);
   private waiting = false;
   private readonly onFlushed: () => void;
 
@@ -31,14 +37,14 @@ export class SocketSink implements ListenerSink {
       this.waiting = true;
       return false;
     }
-    this.scratch.set(bytes);
-    socket.write(this.scratch.subarray(0, bytes.length), this.onFlushed);
+    sharedScratch.set(bytes);
+    socket.write(sharedScratch.subarray(0, bytes.length), this.onFlushed);
     // Zero here means the kernel took all of it synchronously.
-    if (socket.writableLength > 0) {
-      this.waiting = true;
-      return false;
-    }
-    return true;
+    if (socket.writableLength === 0) return true;
+    // The pending write owns the scratch now; the next writer gets a new one.
+    sharedScratch = Buffer.allocUnsafe(MAX_WRITE_BYTES);
+    this.waiting = true;
+    return false;
   }
 
   end(): void {
