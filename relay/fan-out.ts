@@ -166,7 +166,10 @@ export class FanOut {
     this.metrics.slowListeners.inc({ mount: mount.name, action: this.config.slowPolicy });
     if (this.config.slowPolicy === 'live') {
       listener.pos = mount.joinPosition(0);
-      this.log.info({ mount: mount.name, listener: listener.id, lagBytes }, 'slow listener moved to live');
+      // Once per listener: a listener that keeps falling behind would otherwise log every time.
+      if (++listener.liveMoves === 1) {
+        this.log.info({ mount: mount.name, listener: listener.id, lagBytes }, 'slow listener moved to live');
+      }
       return;
     }
     this.log.info({ mount: mount.name, listener: listener.id, lagBytes }, 'slow listener dropped');

@@ -45,6 +45,8 @@ export class Listener {
   /** The sink refused bytes; wait for its onWritable. */
   blocked = false;
   sentBytes = 0;
+  /** Times the `live` slow policy moved this listener to live (logged only the first time). */
+  liveMoves = 0;
   firstByteSent = false;
   closed = false;
   closeReason: DisconnectReason | undefined;

@@ -172,6 +172,7 @@ export class MountRegistry {
         reason,
         sentBytes: listener.sentBytes,
         lagBytes: mount.ring.head - listener.pos,
+        liveMoves: listener.liveMoves,
         seconds: Math.round(performance.now() - listener.meta.acceptedAtMs) / 1000,
       },
       'listener disconnected',
