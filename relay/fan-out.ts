@@ -21,6 +21,7 @@ import type { Listener } from './listener.js';
 import type { Metrics } from './metrics.js';
 import type { Mount } from './mount.js';
 import type { MountRegistry } from './mounts.js';
+import { NextTurnBatch } from './next-turn-batch.js';
 
 /**
  * Largest single write. uWS corks into a 16 KiB buffer and this build can
@@ -36,11 +37,11 @@ export class FanOut {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
-  private readonly soon = new Set<Listener>();
-  private soonScheduled = false;
+  /** New listeners, whose burst goes out after the request handler has returned. */
+  private readonly bursts = new NextTurnBatch<Listener>((listener) => this.flush(listener, listener.mount));
+  /** Mounts a fast source has filled past earlyFlushBytes since their last flush. */
+  private readonly early = new NextTurnBatch<Mount>((mount) => this.flushMount(mount));
   private readonly earlyFlushBytes: number;
-  private readonly early = new Set<Mount>();
-  private earlyScheduled = false;
 
   constructor(registry: MountRegistry, config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
     this.registry = registry;
@@ -48,8 +49,6 @@ export class FanOut {
     this.metrics = metrics;
     this.log = log;
     this.earlyFlushBytes = Math.max(MAX_WRITE_BYTES, Math.min(EARLY_FLUSH_BYTES, config.maxLagBytes / 2));
-    this.flushSoonAll = this.flushSoonAll.bind(this);
-    this.flushEarly = this.flushEarly.bind(this);
   }
 
   /**
@@ -61,19 +60,8 @@ export class FanOut {
   onIngest(mount: Mount, bytes: number): boolean {
     mount.unflushedBytes += bytes;
     if (mount.unflushedBytes < this.earlyFlushBytes) return false;
-    if (this.early.has(mount)) return true;
     this.early.add(mount);
-    if (!this.earlyScheduled) {
-      this.earlyScheduled = true;
-      setImmediate(this.flushEarly);
-    }
     return true;
-  }
-
-  private flushEarly(): void {
-    this.earlyScheduled = false;
-    for (const mount of this.early) this.flushMount(mount);
-    this.early.clear();
   }
 
   start(): void {
@@ -88,18 +76,8 @@ export class FanOut {
   /** Wires a new listener in and sends its burst on the next turn of the event loop. */
   attach(listener: Listener): void {
     listener.onWritable = (l) => this.flush(l, l.mount);
-    this.soon.add(listener);
-    if (!this.soonScheduled) {
-      this.soonScheduled = true;
-      // After the request handler returns: uWS has uncorked the headers by then.
-      setImmediate(this.flushSoonAll);
-    }
-  }
-
-  private flushSoonAll(): void {
-    this.soonScheduled = false;
-    for (const listener of this.soon) this.flush(listener, listener.mount);
-    this.soon.clear();
+    // After the request handler returns: uWS has uncorked the headers by then.
+    this.bursts.add(listener);
   }
 
   /** One pass over every listener of every mount. */
