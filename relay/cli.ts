@@ -40,6 +40,7 @@ export function buildProgram(): Command {
     .addOption(opt('--ingest-host <addr>', 'address for the ingest port (default: --host)', 'RELAYCAST_INGEST_HOST'))
     .addOption(opt('--ingest-port <n>', 'ingest port: sources (PUT/SOURCE) and HTTP/1.0 listeners', 'RELAYCAST_INGEST_PORT', port, DEFAULTS.ingestPort))
     .addOption(opt('--source-password <pw>', 'password sources give as user "source" (default: generated and printed once)', 'RELAYCAST_SOURCE_PASSWORD'))
+    .addOption(opt('--admin-password <pw>', 'password of user "admin" for /admin/* (default: the source password)', 'RELAYCAST_ADMIN_PASSWORD'))
     .addOption(opt('--buffer-bytes <n>', 'ring size per mount (default: burst + max lag + 256 KiB)', 'RELAYCAST_BUFFER_BYTES', bytes))
     .addOption(opt('--burst-bytes <n>', 'how far behind live a new listener starts, sent at once', 'RELAYCAST_BURST_BYTES', bytes, DEFAULTS.burstBytes))
     .addOption(opt('--max-lag-bytes <n>', 'a listener further behind live is slow (see --slow-policy)', 'RELAYCAST_MAX_LAG_BYTES', bytes, DEFAULTS.maxLagBytes))

@@ -16,6 +16,8 @@ export interface RelayConfig {
   sourcePassword: string;
   /** True when the password was generated at start-up (then it is printed once). */
   sourcePasswordGenerated: boolean;
+  /** Password of user "admin" for /admin/* (default: the source password). */
+  adminPassword: string;
   bufferBytes: number;
   burstBytes: number;
   maxLagBytes: number;
@@ -65,7 +67,7 @@ export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export type RelayConfigInput = Partial<RelayConfig> & { sourcePassword?: string };
+export type RelayConfigInput = Partial<RelayConfig> & { sourcePassword?: string; adminPassword?: string };
 
 export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
   const burstBytes = input.burstBytes ?? DEFAULTS.burstBytes;
@@ -78,6 +80,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     ingestPort: input.ingestPort ?? DEFAULTS.ingestPort,
     sourcePassword: input.sourcePassword || generatePassword(),
     sourcePasswordGenerated: generated,
+    adminPassword: '',
     bufferBytes: input.bufferBytes ?? defaultBufferBytes(burstBytes, maxLagBytes),
     burstBytes,
     maxLagBytes,
@@ -92,6 +95,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
   };
+  config.adminPassword = input.adminPassword || config.sourcePassword;
   validate(config);
   return Object.freeze(config);
 }

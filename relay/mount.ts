@@ -27,6 +27,10 @@ export class Mount {
   readonly createdAtMs = Date.now();
   sourceStartedAtMs = 0;
   sourceBytes = 0;
+  /** Now playing, as set by /admin/metadata or a source's inline ICY metadata ('' when unknown). */
+  title = '';
+  /** StreamUrl that goes with the title ('' when none). */
+  titleUrl = '';
   /** Bytes committed since fan-out last flushed this mount. */
   unflushedBytes = 0;
 
