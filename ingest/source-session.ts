@@ -29,7 +29,10 @@ export function runSourceSession(socket: Socket, input: SourceInput, firstBytes:
   }
 
   function resumeSource(): void {
-    if (!socket.destroyed) socket.resume();
+    if (socket.destroyed) return;
+    // A big mount's flush takes several turns; reading on before it ends could overwrite the ring under listeners.
+    if (input.mount.flushing) setImmediate(resumeSource);
+    else socket.resume();
   }
 
   function onSourceData(chunk: Uint8Array): void {

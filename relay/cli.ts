@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { pushFile } from '../ingest/push.js';
 import { registerLoadtestCommand } from '../loadtest/command.js';
 import { integer, oneOf } from './cli-values.js';
-import { buildConfig, DEFAULTS, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
+import { buildConfig, DEFAULTS, MAX_FLUSH_BYTES, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
 import { startRelay } from './relay-server.js';
@@ -45,7 +45,8 @@ export function buildProgram(): Command {
     .addOption(opt('--burst-bytes <n>', 'how far behind live a new listener starts, sent at once', 'RELAYCAST_BURST_BYTES', bytes, DEFAULTS.burstBytes))
     .addOption(opt('--max-lag-bytes <n>', 'a listener further behind live is slow (see --slow-policy)', 'RELAYCAST_MAX_LAG_BYTES', bytes, DEFAULTS.maxLagBytes))
     .addOption(opt('--slow-policy <p>', 'what to do with a slow listener: drop, or live (skip it to live)', 'RELAYCAST_SLOW_POLICY', oneOf<SlowPolicy>('drop', 'live'), DEFAULTS.slowPolicy))
-    .addOption(opt('--flush-interval-ms <n>', 'how often listeners are written to (coalesced sends)', 'RELAYCAST_FLUSH_INTERVAL_MS', integer(1, 1000), DEFAULTS.flushIntervalMs))
+    .addOption(opt('--flush-interval-ms <n>', 'longest a mount\'s new bytes wait before listeners are written to', 'RELAYCAST_FLUSH_INTERVAL_MS', integer(1, 1000), DEFAULTS.flushIntervalMs))
+    .addOption(opt('--flush-bytes <n>', 'write to listeners as soon as this many new bytes are pending', 'RELAYCAST_FLUSH_BYTES', integer(1, MAX_FLUSH_BYTES), DEFAULTS.flushBytes))
     .addOption(opt('--source-timeout-ms <n>', 'drop a source that sends nothing this long', 'RELAYCAST_SOURCE_TIMEOUT_MS', integer(100, 3_600_000), DEFAULTS.sourceTimeoutMs))
     .addOption(opt('--source-grace-ms <n>', 'keep listeners this long after the source leaves (0: end them at once)', 'RELAYCAST_SOURCE_GRACE_MS', ms, DEFAULTS.sourceGraceMs))
     .addOption(opt('--header-timeout-ms <n>', 'close a connection whose request head is not complete by then', 'RELAYCAST_HEADER_TIMEOUT_MS', integer(100, 600_000), DEFAULTS.headerTimeoutMs))

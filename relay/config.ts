@@ -23,6 +23,7 @@ export interface RelayConfig {
   maxLagBytes: number;
   slowPolicy: SlowPolicy;
   flushIntervalMs: number;
+  flushBytes: number;
   sourceTimeoutMs: number;
   sourceGraceMs: number;
   headerTimeoutMs: number;
@@ -35,6 +36,8 @@ export interface RelayConfig {
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
 export const RING_HEADROOM_BYTES = 256 * 1024;
+/** Pending bytes that force a flush stay well inside the ring's headroom. */
+export const MAX_FLUSH_BYTES = RING_HEADROOM_BYTES / 2;
 /** Largest request head either port reads. */
 export const MAX_HEAD_BYTES = 8 * 1024;
 
@@ -45,9 +48,12 @@ export const DEFAULTS = {
   burstBytes: 65536,
   maxLagBytes: 524288,
   slowPolicy: 'drop' as SlowPolicy,
-  // Measured (3000 listeners, 128 kbps): 24.8 % of a core at 100 ms, 15.5 % at 250,
-  // 9.6 % at 500; past 250 the gain flattens and 320 kbps would need two writes per flush.
-  flushIntervalMs: 250,
+  // A mount is flushed when flushBytes are pending, or flushIntervalMs after its last
+  // flush, whichever comes first. The CPU cost of fan-out follows sends per listener per
+  // second (BENCHMARKS.md): 15000 bytes is one write under uWS's 16 KiB cork, about
+  // once a second at 128 kbps; the interval bounds the delay for low bitrates.
+  flushIntervalMs: 1000,
+  flushBytes: 15_000,
   sourceTimeoutMs: 10_000,
   sourceGraceMs: 30_000,
   headerTimeoutMs: 10_000,
@@ -86,6 +92,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     maxLagBytes,
     slowPolicy: input.slowPolicy ?? DEFAULTS.slowPolicy,
     flushIntervalMs: input.flushIntervalMs ?? DEFAULTS.flushIntervalMs,
+    flushBytes: input.flushBytes ?? DEFAULTS.flushBytes,
     sourceTimeoutMs: input.sourceTimeoutMs ?? DEFAULTS.sourceTimeoutMs,
     sourceGraceMs: input.sourceGraceMs ?? DEFAULTS.sourceGraceMs,
     headerTimeoutMs: input.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
@@ -115,5 +122,6 @@ function validate(c: RelayConfig): void {
     );
   }
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
+  if (c.flushBytes < 1 || c.flushBytes > MAX_FLUSH_BYTES) fail(`--flush-bytes must be 1 to ${MAX_FLUSH_BYTES}`);
   if (c.sourcePassword.length < 1) fail('--source-password must not be empty');
 }

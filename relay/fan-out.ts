@@ -1,7 +1,18 @@
 // Moves ring bytes to listeners. Ingest only appends to rings; this class
-// writes, on a timer, so that each listener gets one coalesced send per
-// flush interval instead of one per source chunk: the number of sends per
-// listener per second is what the CPU cost of fan-out follows.
+// writes, so that each listener gets one coalesced send per flush instead of
+// one per source chunk: the number of sends per listener per second is what
+// the CPU cost of fan-out follows (BENCHMARKS.md).
+//
+// When a mount is flushed: as soon as `flushBytes` have been committed since
+// its last flush (on the next turn of the event loop), or `flushIntervalMs`
+// after its last flush, whichever comes first. At 128 kbps the size rule wins
+// and every listener gets one full write about once a second; at low
+// bitrates the interval bounds the delay; a fast source (a relay of a relay,
+// a benchmark's unlimited feed) is flushed at the pace it arrives.
+//
+// A flush writes a big mount's listeners in slices, one slice per turn of the
+// event loop, so that new listeners are answered within milliseconds even
+// while thousands of others are being written to.
 //
 // Rules a listener's cursor keeps:
 // - it only moves forward, by exactly the bytes its sink accepted or copied;
@@ -10,10 +21,7 @@
 // - it is slow when its bytes were overwritten (pos < tail), or when it is
 //   still more than `maxLagBytes` behind head after being offered everything
 //   (so lag is what its socket refused, not what arrived since the last
-//   tick): dropped, or moved to live by policy, and counted either way.
-// A fast source (a relay of a relay, a benchmark's unlimited feed) would
-// outrun the timer, so a mount that takes in `earlyFlushBytes` since its last
-// flush is flushed at once; at radio bitrates that never happens.
+//   flush): dropped, or moved to live by policy, and counted either way.
 
 import type { Logger } from 'pino';
 import type { RelayConfig } from './config.js';
@@ -28,8 +36,10 @@ import { NextTurnBatch } from './next-turn-batch.js';
  * lose corked data past it; a write plus its chunk framing stays below.
  */
 export const MAX_WRITE_BYTES = 16_000;
-/** Ingest since the last flush that triggers an early one (capped by the lag limit). */
-const EARLY_FLUSH_BYTES = 128 * 1024;
+/** Listeners written per turn of the event loop: about 5 ms of sends at 15 KB each. */
+const FLUSH_SLICE_LISTENERS = 256;
+/** How often mounts are checked for an overdue flush, at most. */
+const MAX_TICK_MS = 100;
 
 export class FanOut {
   private readonly registry: MountRegistry;
@@ -39,33 +49,32 @@ export class FanOut {
   private timer: NodeJS.Timeout | undefined;
   /** New listeners, whose burst goes out after the request handler has returned. */
   private readonly bursts = new NextTurnBatch<Listener>((listener) => this.flush(listener, listener.mount));
-  /** Mounts a fast source has filled past earlyFlushBytes since their last flush. */
-  private readonly early = new NextTurnBatch<Mount>((mount) => this.flushMount(mount));
-  private readonly earlyFlushBytes: number;
+  /** Mounts that took in flushBytes since their last flush. */
+  private readonly due = new NextTurnBatch<Mount>((mount) => this.flushMount(mount));
 
   constructor(registry: MountRegistry, config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
     this.registry = registry;
     this.config = config;
     this.metrics = metrics;
     this.log = log;
-    this.earlyFlushBytes = Math.max(MAX_WRITE_BYTES, Math.min(EARLY_FLUSH_BYTES, config.maxLagBytes / 2));
   }
 
   /**
-   * Ingest committed `bytes` to `mount`: flush it early if a lot has piled up.
-   * True when an early flush is pending; the source should then read no more
+   * Ingest committed `bytes` to `mount`: flush it once flushBytes are pending.
+   * True when that flush is pending; the source should then read no more
    * until it has run (one turn of the event loop), or a single poll phase of
    * a fast source could overwrite the ring under listeners.
    */
   onIngest(mount: Mount, bytes: number): boolean {
     mount.unflushedBytes += bytes;
-    if (mount.unflushedBytes < this.earlyFlushBytes) return false;
-    this.early.add(mount);
+    if (mount.unflushedBytes < this.config.flushBytes) return false;
+    this.due.add(mount);
     return true;
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.config.flushIntervalMs);
+    const tickMs = Math.min(MAX_TICK_MS, this.config.flushIntervalMs);
+    this.timer = setInterval(() => this.tick(), tickMs);
   }
 
   stop(): void {
@@ -80,20 +89,40 @@ export class FanOut {
     this.bursts.add(listener);
   }
 
-  /** One pass over every listener of every mount. */
+  /** Flushes every mount whose last flush is flushIntervalMs old. */
   tick(): void {
-    for (const mount of this.registry.mounts.values()) this.flushMount(mount);
+    // Half a tick early rather than a whole tick late: the timer is coarser than the interval.
+    const dueAtMs = performance.now() - this.config.flushIntervalMs + Math.min(MAX_TICK_MS, this.config.flushIntervalMs) / 2;
+    for (const mount of this.registry.mounts.values()) {
+      if (mount.lastFlushAtMs <= dueAtMs) this.flushMount(mount);
+    }
   }
 
   private flushMount(mount: Mount): void {
+    // A flush already under way will reach every listener; its end checks what piled up meanwhile.
+    if (mount.flushing) return;
     mount.unflushedBytes = 0;
+    mount.lastFlushAtMs = performance.now();
     if (mount.listeners.size === 0) return;
+    mount.flushing = true;
+    this.flushSlice(mount, Array.from(mount.listeners), 0);
+  }
+
+  private flushSlice(mount: Mount, listeners: Listener[], from: number): void {
+    const to = Math.min(listeners.length, from + FLUSH_SLICE_LISTENERS);
     let bytes = 0;
-    for (const listener of mount.listeners) {
-      if (listener.pos === mount.ring.head) continue;
+    for (let i = from; i < to; i++) {
+      const listener = listeners[i];
+      if (listener.closed || listener.pos === mount.ring.head) continue;
       bytes += this.flush(listener, mount, false);
     }
     if (bytes > 0) this.metrics.bytesOut.inc({ mount: mount.name }, bytes);
+    if (to < listeners.length) {
+      setImmediate(() => this.flushSlice(mount, listeners, to));
+      return;
+    }
+    mount.flushing = false;
+    if (mount.unflushedBytes >= this.config.flushBytes) this.due.add(mount);
   }
 
   /**

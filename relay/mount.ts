@@ -33,6 +33,10 @@ export class Mount {
   titleUrl = '';
   /** Bytes committed since fan-out last flushed this mount. */
   unflushedBytes = 0;
+  /** performance.now() of fan-out's last flush of this mount. */
+  lastFlushAtMs = 0;
+  /** True while fan-out is part-way through a flush (it writes in slices); a paused source waits for it. */
+  flushing = false;
 
   constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number) {
     this.name = name;

@@ -1,7 +1,7 @@
 // Collects items during one turn of the event loop and handles each once on
 // the next (setImmediate), however often it was added. Fan-out uses it for
 // new listeners' bursts (after uWS has uncorked their headers) and for the
-// early flush of mounts a fast source is filling.
+// flush of mounts that have flushBytes pending.
 
 export class NextTurnBatch<T> {
   private readonly items = new Set<T>();

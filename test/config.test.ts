@@ -26,7 +26,8 @@ describe('buildConfig defaults', () => {
     assert.equal(c.maxLagBytes, 524288);
     assert.equal(c.bufferBytes, 65536 + 524288 + 256 * 1024);
     assert.equal(c.slowPolicy, 'drop');
-    assert.equal(c.flushIntervalMs, 250);
+    assert.equal(c.flushIntervalMs, 1000);
+    assert.equal(c.flushBytes, 15_000);
     assert.equal(c.sourceTimeoutMs, 10_000);
     assert.equal(c.sourceGraceMs, 30_000);
     assert.equal(c.headerTimeoutMs, 10_000);
@@ -143,6 +144,12 @@ describe('buildConfig validation', () => {
     assert.throws(() => buildConfig({ flushIntervalMs: 1001 }), configInvalid(/--flush-interval-ms/));
     assert.equal(buildConfig({ flushIntervalMs: 1 }).flushIntervalMs, 1);
     assert.equal(buildConfig({ flushIntervalMs: 1000 }).flushIntervalMs, 1000);
+  });
+
+  test('flush bytes outside 1 to 128 KiB is CONFIG_INVALID, since the ring keeps only 256 KiB of headroom', () => {
+    assert.throws(() => buildConfig({ flushBytes: 0 }), configInvalid(/--flush-bytes must be 1 to 131072/));
+    assert.throws(() => buildConfig({ flushBytes: 131_073 }), configInvalid(/--flush-bytes/));
+    assert.equal(buildConfig({ flushBytes: 131_072 }).flushBytes, 131_072);
   });
 });
 
