@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { encodeIcyBlock } from '../../relay/icy-metadata.js';
 import { mp3Frame, rawRequest, type RawResponse } from './clients.js';
-import { PASSWORD } from './relay-process.js';
+import { PASSWORD, RelayProcess } from './relay-process.js';
 import { waitFor } from './wait.js';
 
 export interface TitleUpdateOptions {
@@ -131,5 +131,31 @@ export class InlineIcySource {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** True when `port` can be bound on loopback now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A relay whose SHOUTcast port is its ingest port + 1, the layout SHOUTcast
+ * encoders assume (libshout connects to the given port + 1). The pair is
+ * probed free first; another process may still take it, so a few tries.
+ */
+export async function startWithShoutcastPair(args: string[] = []): Promise<RelayProcess> {
+  for (let attempt = 0; ; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    if (!(await portFree(base)) || !(await portFree(base + 1))) continue;
+    try {
+      return await RelayProcess.start(['--ingest-port', String(base), '--shoutcast-port', String(base + 1), ...args]);
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
   }
 }
