@@ -10,6 +10,12 @@ import type { RelayContext } from '../relay/context.js';
 import { PREFLIGHT_HEADERS, CORS_HEADERS, streamHeaders } from '../relay/listener-headers.js';
 import { mountNameOf } from '../relay/mount-name.js';
 import { SocketSink } from '../relay/socket-sink.js';
+import { enableIcy } from '../relay/icy-interleaver.js';
+import { ICY_METAINT, icyAllowedFor, wantsIcyMetadata } from '../relay/icy-metadata.js';
+import { updateMountTitle } from '../relay/mount-title.js';
+import type { SourceInput } from '../relay/mounts.js';
+import { handleTitleRequest, TITLE_OK_HEADERS, TITLE_OK_XML, TITLE_PATHS } from '../relay/title-request.js';
+import { stripIcyMetadata } from './icy-stripper.js';
 import { streamInfoFrom } from '../relay/stream-info.js';
 import { isSourceAuthorized } from './basic-auth.js';
 import { HeadReader, type RequestHead } from './request-head.js';
@@ -78,6 +84,8 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
       case 'SOURCE':
         return acceptSource(ctx, socket, head, rest, where);
       case 'GET':
+        if (TITLE_PATHS.has(head.target.split('?', 1)[0])) return answerTitleRequest(ctx, socket, head, where);
+        return acceptListener(ctx, socket, head, where);
       case 'HEAD':
         return acceptListener(ctx, socket, head, where);
       case 'OPTIONS':
@@ -87,7 +95,9 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
     }
   } catch (err) {
     const extra: Array<[string, string]> = [];
-    if (err instanceof RelayError && err.code === 'AUTH_REQUIRED') extra.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+    if (err instanceof RelayError && (err.code === 'AUTH_REQUIRED' || err.code === 'ADMIN_AUTH_REQUIRED')) {
+      extra.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+    }
     if (err instanceof RelayError && err.code === 'METHOD_NOT_ALLOWED') extra.push(['Allow', 'GET, HEAD, OPTIONS, PUT, SOURCE']);
     refuse(ctx, socket, head.version, err, where, extra);
   }
@@ -109,12 +119,15 @@ function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest
   if (lengthBytes !== undefined && !(Number.isInteger(lengthBytes) && lengthBytes >= 0)) {
     throw new RelayError('BAD_HEADER', `Content-Length ${JSON.stringify(declared)}`);
   }
-  const input = ctx.registry.attachSource(name, contentType, streamInfoFrom(h), where.remote, {
+  const metaInt = inlineMetaIntOf(h);
+  const attached = ctx.registry.attachSource(name, contentType, streamInfoFrom(h), where.remote, {
     method: head.method,
     version: head.version,
     chunked,
     agent: h.get('user-agent') ?? '',
+    icyMetaInt: metaInt,
   });
+  const input = metaInt === undefined ? attached : withInlineTitles(ctx, attached, metaInt);
   const version = replyVersion(head.version);
   if (/100-continue/i.test(h.get('expect') ?? '')) socket.write(`${version} 100 Continue\r\n\r\n`);
   // Icecast 2.4 answers 200 at once and encoders wait for it before sending audio.
@@ -141,7 +154,8 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
   if (head.method === 'HEAD') {
     const mount = ctx.registry.get(name);
     if (!mount) throw new RelayError('MOUNT_NOT_FOUND', name);
-    answer(socket, version, 200, streamHeaders(mount), '');
+    const icy = wantsIcyMetadata(head.headers.get('icy-metadata')) && icyAllowedFor(mount.contentType);
+    answer(socket, version, 200, streamHeaders(mount, icy ? ICY_METAINT : undefined), '');
     return;
   }
   const listener = ctx.registry.addListener(name, {
@@ -150,11 +164,39 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     acceptedAtMs,
     transport: 'socket',
   });
-  socket.write(`${version} 200 OK\r\n${headerLines([...streamHeaders(listener.mount), ['Connection', 'close']])}\r\n`);
+  const icyMetaInt = enableIcy(listener, head.headers.get('icy-metadata')) ? ICY_METAINT : undefined;
+  socket.write(`${version} 200 OK\r\n${headerLines([...streamHeaders(listener.mount, icyMetaInt), ['Connection', 'close']])}\r\n`);
   listener.sink = new SocketSink(socket, listener);
   // The player sends nothing more; reading on lets us see it leave.
   socket.resume();
   ctx.fanOut.attach(listener);
+}
+
+/** A title update (relay/title-request.ts), answered and closed like Icecast does. */
+function answerTitleRequest(ctx: RelayContext, socket: Socket, head: RequestHead, where: Where): void {
+  const q = head.target.indexOf('?');
+  handleTitleRequest(ctx, {
+    path: head.target.slice(0, q < 0 ? undefined : q),
+    // The head was read as Latin-1, so this gives back the bytes exactly as sent.
+    query: Buffer.from(q < 0 ? '' : head.target.slice(q + 1), 'latin1'),
+    authorization: head.headers.get('authorization'),
+    remote: where.remote,
+  });
+  answer(socket, replyVersion(head.version), 200, TITLE_OK_HEADERS, TITLE_OK_XML);
+}
+
+/** A source's `icy-metaint` (it interleaves ICY metadata), or undefined when it sends none. */
+export function inlineMetaIntOf(headers: ReadonlyMap<string, string>): number | undefined {
+  const raw = headers.get('icy-metaint');
+  if (raw === undefined) return undefined;
+  const metaInt = Number(raw);
+  if (!Number.isInteger(metaInt) || metaInt < 1 || metaInt > 1 << 20) throw new RelayError('BAD_HEADER', `icy-metaint ${JSON.stringify(raw.slice(0, 20))}`);
+  return metaInt;
+}
+
+/** Strips a source's inline ICY metadata from its audio and makes its titles the mount's. */
+export function withInlineTitles(ctx: RelayContext, input: SourceInput, metaInt: number): SourceInput {
+  return stripIcyMetadata(input, metaInt, (title, url) => updateMountTitle(ctx, input.mount, title, url, 'inline-icy'));
 }
 
 function replyVersion(requestVersion: string): string {

@@ -23,3 +23,15 @@ export function passwordRoleOf(password: string | undefined, config: Readonly<Re
   if (safeEqual(password, config.sourcePassword)) return 'source';
   return undefined;
 }
+
+/**
+ * A SHOUTcast password as encoders send it (the source line, admin.cgi's
+ * `pass=`): the password itself, or DNAS v2's `password:#streamid` form,
+ * whose stream id we ignore (the mount is --shoutcast-mount).
+ */
+export function shoutcastPasswordRoleOf(password: string | undefined, config: Readonly<RelayConfig>): AdminRole | undefined {
+  const role = passwordRoleOf(password, config);
+  if (role || password === undefined) return role;
+  const sid = password.lastIndexOf(':#');
+  return sid > 0 ? passwordRoleOf(password.slice(0, sid), config) : undefined;
+}

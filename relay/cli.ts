@@ -53,6 +53,8 @@ export function buildProgram(): Command {
     .addOption(opt('--max-listeners <n>', 'listeners on all mounts together (0: no limit; mind the fd limit)', 'RELAYCAST_MAX_LISTENERS', count, DEFAULTS.maxListeners))
     .addOption(opt('--max-listeners-per-mount <n>', 'listeners on one mount (0: only --max-listeners)', 'RELAYCAST_MAX_LISTENERS_PER_MOUNT', count, DEFAULTS.maxListenersPerMount))
     .addOption(opt('--max-listen-seconds <n>', 'end a listener after this long, reason "limit" (0: never)', 'RELAYCAST_MAX_LISTEN_SECONDS', count, DEFAULTS.maxListenSeconds))
+    .addOption(opt('--shoutcast-port <n>', 'port for SHOUTcast v1 sources (off unless given; conventionally --ingest-port + 1)', 'RELAYCAST_SHOUTCAST_PORT', port))
+    .addOption(opt('--shoutcast-mount <path>', 'mount that SHOUTcast v1 sources and admin.cgi title updates use', 'RELAYCAST_SHOUTCAST_MOUNT', undefined, DEFAULTS.shoutcastMount))
     .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'RELAYCAST_LOG_LEVEL', oneOf<LogLevel>('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), DEFAULTS.logLevel))
     .action(runRelay);
 
@@ -91,7 +93,7 @@ async function runRelay(flags: RelayFlags): Promise<void> {
   const listenUrl = `http://${shown(config.host)}:${relay.port}/listen`;
   const legacyUrl = `http://${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
   const pushUrl = `http://source:${config.sourcePasswordGenerated ? '<password>' : '***'}@${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
-  log.info({ port: relay.port, ingestPort: relay.ingestPort, listenUrl, legacyUrl, pushUrl }, 'relay ready');
+  log.info({ port: relay.port, ingestPort: relay.ingestPort, shoutcastPort: relay.shoutcastPort, listenUrl, legacyUrl, pushUrl }, 'relay ready');
   const lines = [
     `relaycast is running.`,
     `  push a stream:   ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:PASSWORD@${shown(config.ingestHost)}:${relay.ingestPort}/listen`,
@@ -99,6 +101,9 @@ async function runRelay(flags: RelayFlags): Promise<void> {
     `  HTTP/1.0 players (mpg123, old radios): ${legacyUrl}`,
     `  metrics:         http://${shown(config.host)}:${relay.port}/metrics`,
   ];
+  if (relay.shoutcastPort !== undefined) {
+    lines.push(`  SHOUTcast v1 sources: ${shown(config.ingestHost)}:${relay.shoutcastPort} (mount ${config.shoutcastMount})`);
+  }
   if (config.sourcePasswordGenerated) {
     lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);
   }

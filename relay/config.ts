@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { RelayError } from './errors.js';
+import { mountNameOf } from './mount-name.js';
 
 export type SlowPolicy = 'drop' | 'live';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -32,6 +33,10 @@ export interface RelayConfig {
   maxListenSeconds: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
+  /** Port for SHOUTcast v1 sources (password line, then icy-* headers); undefined = off. */
+  shoutcastPort: number | undefined;
+  /** The mount SHOUTcast v1 sources and admin.cgi title updates go to. */
+  shoutcastMount: string;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -62,6 +67,7 @@ export const DEFAULTS = {
   maxListenSeconds: 0,
   shutdownTimeoutMs: 5_000,
   logLevel: 'info' as LogLevel,
+  shoutcastMount: '/listen',
 };
 
 export function defaultBufferBytes(burstBytes: number, maxLagBytes: number): number {
@@ -101,6 +107,8 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     maxListenSeconds: input.maxListenSeconds ?? DEFAULTS.maxListenSeconds,
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
+    shoutcastPort: input.shoutcastPort,
+    shoutcastMount: input.shoutcastMount ?? DEFAULTS.shoutcastMount,
   };
   config.adminPassword = input.adminPassword || config.sourcePassword;
   validate(config);
@@ -124,4 +132,12 @@ function validate(c: RelayConfig): void {
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
   if (c.flushBytes < 1 || c.flushBytes > MAX_FLUSH_BYTES) fail(`--flush-bytes must be 1 to ${MAX_FLUSH_BYTES}`);
   if (c.sourcePassword.length < 1) fail('--source-password must not be empty');
+  if (c.shoutcastPort !== undefined && c.shoutcastPort !== 0 && (c.shoutcastPort === c.port || c.shoutcastPort === c.ingestPort)) {
+    fail(`--shoutcast-port ${c.shoutcastPort} is already --port or --ingest-port; use another (conventionally --ingest-port + 1)`);
+  }
+  try {
+    mountNameOf(c.shoutcastMount);
+  } catch {
+    fail(`--shoutcast-mount ${JSON.stringify(c.shoutcastMount)} is not a mount; use a path like /listen`);
+  }
 }

@@ -25,6 +25,7 @@
 
 import type { Logger } from 'pino';
 import type { RelayConfig } from './config.js';
+import { IcyInterleaver } from './icy-interleaver.js';
 import type { Listener } from './listener.js';
 import type { Metrics } from './metrics.js';
 import type { Mount } from './mount.js';
@@ -51,6 +52,7 @@ export class FanOut {
   private readonly bursts = new NextTurnBatch<Listener>((listener) => this.flush(listener, listener.mount));
   /** Mounts that took in flushBytes since their last flush. */
   private readonly due = new NextTurnBatch<Mount>((mount) => this.flushMount(mount));
+  private readonly icy = new IcyInterleaver(MAX_WRITE_BYTES);
 
   constructor(registry: MountRegistry, config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
     this.registry = registry;
@@ -153,9 +155,10 @@ export class FanOut {
     let pos = listener.pos;
     const end = ring.head;
     while (pos < end) {
-      const view = ring.view(pos, Math.min(MAX_WRITE_BYTES, end - pos));
+      // ICY listeners get metadata blocks between the audio (relay/icy-interleaver.ts).
+      const view = listener.icy ? this.icy.next(listener, ring, pos, end) : ring.view(pos, Math.min(MAX_WRITE_BYTES, end - pos));
       const accepted = sink.write(view);
-      pos += view.length;
+      pos += listener.icy ? this.icy.audioBytes : view.length;
       if (!accepted) {
         listener.blocked = true;
         break;

@@ -20,13 +20,15 @@ export const CORS_HEADERS: ReadonlyArray<[string, string]> = [
   ['Access-Control-Expose-Headers', EXPOSED],
 ];
 
-export function streamHeaders(mount: Mount): Array<[string, string]> {
+/** `icyMetaInt`: the listener gets ICY metadata every that many bytes (relay/icy-interleaver.ts). */
+export function streamHeaders(mount: Mount, icyMetaInt?: number): Array<[string, string]> {
   return [
     ['Content-Type', mount.contentType],
     ['Cache-Control', 'no-cache, no-store'],
     ['Pragma', 'no-cache'],
     ['Expires', 'Mon, 26 Jul 1997 05:00:00 GMT'],
     ...icyHeaders(mount.info),
+    ...(icyMetaInt ? [['icy-metaint', String(icyMetaInt)] as [string, string]] : []),
     ...CORS_HEADERS,
   ];
 }

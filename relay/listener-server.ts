@@ -6,7 +6,10 @@
 import { RelayError, statusLine } from './errors.js';
 import type { RelayContext } from './context.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS, streamHeaders } from './listener-headers.js';
+import { enableIcy } from './icy-interleaver.js';
+import { ICY_METAINT, icyAllowedFor, wantsIcyMetadata } from './icy-metadata.js';
 import { mountNameOf } from './mount-name.js';
+import { handleTitleRequest, TITLE_OK_HEADERS, TITLE_OK_XML, TITLE_PATHS } from './title-request.js';
 import { UwsSink } from './uws-sink.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp } from './uws.js';
 
@@ -23,6 +26,7 @@ export function createListenerApp(ctx: RelayContext): TemplatedApp {
     for (const [k, v] of PREFLIGHT_HEADERS) res.writeHeader(k, v);
     res.endWithoutBody(0);
   });
+  for (const path of TITLE_PATHS) app.get(path, (res, req) => serveTitleUpdate(ctx, res, req));
   app.get('/*', (res, req) => serveListener(ctx, res, req, false));
   app.head('/*', (res, req) => serveListener(ctx, res, req, true));
   app.any('/*', (res, req) => {
@@ -67,10 +71,12 @@ function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, h
     return;
   }
   const mount = ctx.registry.get(name);
+  const icyMetaData = req.getHeader('icy-metadata');
   if (headOnly) {
     if (!mount) return refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', name));
+    const icy = wantsIcyMetadata(icyMetaData) && icyAllowedFor(mount.contentType);
     res.writeStatus('200 OK');
-    for (const [k, v] of streamHeaders(mount)) res.writeHeader(k, v);
+    for (const [k, v] of streamHeaders(mount, icy ? ICY_METAINT : undefined)) res.writeHeader(k, v);
     res.endWithoutBody();
     return;
   }
@@ -88,9 +94,30 @@ function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, h
   }
   // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.
   listener.sink = new UwsSink(res, listener);
+  const icyMetaInt = enableIcy(listener, icyMetaData) ? ICY_METAINT : undefined;
   res.writeStatus('200 OK');
-  for (const [k, v] of streamHeaders(listener.mount)) res.writeHeader(k, v);
+  for (const [k, v] of streamHeaders(listener.mount, icyMetaInt)) res.writeHeader(k, v);
   ctx.fanOut.attach(listener);
+}
+
+/** GET /admin/metadata and /admin.cgi: a title update (relay/title-request.ts). */
+function serveTitleUpdate(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+  try {
+    handleTitleRequest(ctx, {
+      path: req.getUrl(),
+      // uWS hands the raw query as UTF-8 text; this gives back its bytes.
+      query: Buffer.from(req.getQuery() ?? '', 'utf8'),
+      authorization: req.getHeader('authorization') || undefined,
+      remote: remoteOf(res),
+    });
+  } catch (err) {
+    const auth = err instanceof RelayError && err.code === 'ADMIN_AUTH_REQUIRED';
+    refuse(ctx, res, req, err, auth ? [['WWW-Authenticate', 'Basic realm="relaycast"']] : []);
+    return;
+  }
+  res.writeStatus('200 OK');
+  for (const [k, v] of TITLE_OK_HEADERS) res.writeHeader(k, v);
+  res.end(TITLE_OK_XML);
 }
 
 function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {

@@ -48,6 +48,12 @@ export class Listener {
   /** Times the `live` slow policy moved this listener to live (logged only the first time). */
   liveMoves = 0;
   firstByteSent = false;
+  /** The request asked for ICY metadata (Icy-MetaData: 1) and the mount's type allows it. */
+  icy = false;
+  /** Audio bytes still to send before this listener's next metadata block (icy only). */
+  icyBytesToBlock = 0;
+  /** The mount's titleVersion in the last block sent; 0 = none yet (the mount starts at 0 too). */
+  icyTitleVersion = 0;
   closed = false;
   closeReason: DisconnectReason | undefined;
   /** Set by the mount; called once when the listener closes. */

@@ -35,6 +35,7 @@ export class Metrics {
   readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
   readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
   readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
+  readonly titleUpdates = this.counter('relaycast_title_updates_total', 'Title updates accepted (admin/metadata, admin.cgi, inline ICY).', ['mount']);
   readonly refusals = this.counter('relaycast_refusals_total', 'Requests refused, by error code and status.', ['code', 'status']);
   readonly lag = this.histogram('relaycast_listener_lag_bytes', "Each listener's distance behind live, sampled once per sample interval.", LAG_BUCKETS_BYTES);
   readonly firstByte = this.histogram('relaycast_listener_first_byte_seconds', 'From request to the first stream byte handed to the socket.', FIRST_BYTE_BUCKETS_SECONDS);
@@ -72,6 +73,7 @@ export class Metrics {
     this.bytesIn.inc({ mount }, 0);
     this.sourceConnected.set({ mount }, 0);
     this.sourceConnects.inc({ mount }, 0);
+    this.titleUpdates.inc({ mount }, 0);
   }
 
   /** Drops a removed mount's gauges (counters stay, as Prometheus expects). */

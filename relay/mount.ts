@@ -4,6 +4,7 @@
 
 import { frameFormatOf } from '../ingest/frame-header.js';
 import { FrameIndex } from './frame-index.js';
+import { UNCHANGED_BLOCK } from './icy-metadata.js';
 import type { Listener } from './listener.js';
 import { Ring } from './ring.js';
 import { RingWriter } from './ring-writer.js';
@@ -31,6 +32,10 @@ export class Mount {
   title = '';
   /** StreamUrl that goes with the title ('' when none). */
   titleUrl = '';
+  /** Bumped on every title change; an ICY listener that last got an older one gets `icyBlock`. */
+  titleVersion = 0;
+  /** The ICY metadata block of the current title, built once per change (relay/mount-title.ts). */
+  icyBlock: Uint8Array = UNCHANGED_BLOCK;
   /** Bytes committed since fan-out last flushed this mount. */
   unflushedBytes = 0;
   /** performance.now() of fan-out's last flush of this mount. */

@@ -5,6 +5,7 @@
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { createIngestServer } from '../ingest/ingest-server.js';
+import { createShoutcastServer } from '../ingest/shoutcast-server.js';
 import type { RelayConfig } from './config.js';
 import type { RelayContext } from './context.js';
 import { FanOut } from './fan-out.js';
@@ -21,6 +22,8 @@ export interface RunningRelay {
   readonly ctx: RelayContext;
   readonly port: number;
   readonly ingestPort: number;
+  /** The SHOUTcast v1 source port, when --shoutcast-port is given. */
+  readonly shoutcastPort: number | undefined;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
@@ -42,6 +45,14 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
     socket.on('close', () => ingestSockets.delete(socket));
   });
   await listenNet(ingest, config.ingestHost, config.ingestPort);
+  const shoutcast = config.shoutcastPort === undefined ? undefined : createShoutcastServer(ctx);
+  if (shoutcast) {
+    shoutcast.on('connection', (socket: Socket) => {
+      ingestSockets.add(socket);
+      socket.on('close', () => ingestSockets.delete(socket));
+    });
+    await listenNet(shoutcast, config.ingestHost, config.shoutcastPort!);
+  }
 
   fanOut.start();
   const sampleTimer = setInterval(() => {
@@ -52,6 +63,8 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
   const port = uws.us_socket_local_port(listenSocket);
   const address = ingest.address();
   const ingestPort = typeof address === 'object' && address ? address.port : config.ingestPort;
+  const shoutcastAddress = shoutcast?.address();
+  const shoutcastPort = typeof shoutcastAddress === 'object' && shoutcastAddress ? shoutcastAddress.port : undefined;
 
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
@@ -59,18 +72,20 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
       registry.stopAccepting();
       uws.us_listen_socket_close(listenSocket);
       const ingestClosed = new Promise<void>((resolve) => ingest.close(() => resolve()));
+      const shoutcastClosed = new Promise<void>((resolve) => (shoutcast ? shoutcast.close(() => resolve()) : resolve()));
       clearInterval(sampleTimer);
       fanOut.tick(); // hand out what has arrived before ending the streams
       fanOut.stop();
       registry.closeAll('shutdown');
       for (const socket of ingestSockets) socket.end();
       await ingestClosed;
+      await shoutcastClosed;
       app.close();
     })();
     return closing;
   }
 
-  return { ctx, port, ingestPort, close };
+  return { ctx, port, ingestPort, shoutcastPort, close };
 }
 
 function listenUws(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {

@@ -22,6 +22,8 @@ export class RelayProcess {
   stderr = '';
   port = 0;
   ingestPort = 0;
+  /** Set when the relay was started with --shoutcast-port. */
+  shoutcastPort = 0;
   exitCode: number | null = null;
 
   private constructor(child: ChildProcess) {
@@ -55,6 +57,7 @@ export class RelayProcess {
     const ready = await relay.waitForLog((l) => l.msg === 'relay ready', 10_000);
     relay.port = ready.port as number;
     relay.ingestPort = ready.ingestPort as number;
+    relay.shoutcastPort = (ready.shoutcastPort as number | undefined) ?? 0;
     return relay;
   }
 
