@@ -6,7 +6,9 @@
 
 import net, { type Socket } from 'node:net';
 import { RelayError, statusLine } from '../relay/errors.js';
+import { clientAddress } from '../relay/client-address.js';
 import type { RelayContext } from '../relay/context.js';
+import { answerInfo } from '../relay/info-routes.js';
 import { PREFLIGHT_HEADERS, CORS_HEADERS, streamHeaders } from '../relay/listener-headers.js';
 import { mountNameOf } from '../relay/mount-name.js';
 import { SocketSink } from '../relay/socket-sink.js';
@@ -87,7 +89,7 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
     }
   } catch (err) {
     const extra: Array<[string, string]> = [];
-    if (err instanceof RelayError && err.code === 'AUTH_REQUIRED') extra.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+    if (err instanceof RelayError && (err.code === 'AUTH_REQUIRED' || err.code === 'ADMIN_AUTH_REQUIRED')) extra.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
     if (err instanceof RelayError && err.code === 'METHOD_NOT_ALLOWED') extra.push(['Allow', 'GET, HEAD, OPTIONS, PUT, SOURCE']);
     refuse(ctx, socket, head.version, err, where, extra);
   }
@@ -131,6 +133,17 @@ function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest
 
 function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, where: Where): void {
   const acceptedAtMs = performance.now();
+  if (head.method === 'GET') {
+    // The status page, status JSON, playlists and admin endpoints, for HTTP/1.0 clients too.
+    const [path, query = ''] = head.target.split('?', 2);
+    const info = answerInfo(ctx, {
+      path,
+      query: new URLSearchParams(query),
+      header: (h) => head.headers.get(h),
+      fallbackHost: `${socket.localAddress?.includes(':') ? `[${socket.localAddress}]` : socket.localAddress}:${socket.localPort}`,
+    });
+    if (info) return answer(socket, replyVersion(head.version), info.status, info.headers, info.body);
+  }
   let name: string;
   try {
     name = mountNameOf(head.target);
@@ -145,7 +158,7 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     return;
   }
   const listener = ctx.registry.addListener(name, {
-    remoteAddress: where.remote,
+    remoteAddress: clientAddress({ socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for') }, ctx.config.trustProxy),
     userAgent: head.headers.get('user-agent') ?? '',
     acceptedAtMs,
     transport: 'socket',

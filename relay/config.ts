@@ -7,6 +7,7 @@ import { RelayError } from './errors.js';
 
 export type SlowPolicy = 'drop' | 'live';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export interface RelayConfig {
   host: string;
@@ -31,6 +32,13 @@ export interface RelayConfig {
   maxListenSeconds: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
+  /** json lines, or pretty (readable on a terminal). */
+  logFormat: LogFormat;
+  /** Where /metrics is served when it should be off the public port; undefined keeps it on --port. */
+  metricsHost: string;
+  metricsPort: number | undefined;
+  /** Take a listener's address from X-Forwarded-For / PROXY protocol (only behind a proxy you run). */
+  trustProxy: boolean;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -56,7 +64,13 @@ export const DEFAULTS = {
   maxListenSeconds: 0,
   shutdownTimeoutMs: 5_000,
   logLevel: 'info' as LogLevel,
+  metricsHost: '127.0.0.1',
 };
+
+/** Pretty on a terminal, JSON lines anywhere else (files, journald, Docker, log shippers). */
+export function defaultLogFormat(stdoutIsTty: boolean): LogFormat {
+  return stdoutIsTty ? 'pretty' : 'json';
+}
 
 export function defaultBufferBytes(burstBytes: number, maxLagBytes: number): number {
   return burstBytes + maxLagBytes + RING_HEADROOM_BYTES;
@@ -94,6 +108,10 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     maxListenSeconds: input.maxListenSeconds ?? DEFAULTS.maxListenSeconds,
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
+    logFormat: input.logFormat ?? 'json',
+    metricsHost: input.metricsHost ?? DEFAULTS.metricsHost,
+    metricsPort: input.metricsPort,
+    trustProxy: input.trustProxy ?? false,
   };
   config.adminPassword = input.adminPassword || config.sourcePassword;
   validate(config);
@@ -113,6 +131,9 @@ function validate(c: RelayConfig): void {
       `--buffer-bytes ${c.bufferBytes} cannot hold --burst-bytes ${c.burstBytes} + --max-lag-bytes ${c.maxLagBytes}` +
         ` + ${RING_HEADROOM_BYTES} headroom; use --buffer-bytes ${needed} or more, or lower the lag`,
     );
+  }
+  if (c.metricsPort !== undefined && c.metricsPort !== 0 && (c.metricsPort === c.port || c.metricsPort === c.ingestPort)) {
+    fail(`--metrics-port ${c.metricsPort} is already --port or --ingest-port; give it a port of its own`);
   }
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
   if (c.sourcePassword.length < 1) fail('--source-password must not be empty');

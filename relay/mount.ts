@@ -31,6 +31,10 @@ export class Mount {
   title = '';
   /** StreamUrl that goes with the title ('' when none). */
   titleUrl = '';
+  /** Bytes sent to listeners who have left (the rest is in each listener's sentBytes). */
+  departedSentBytes = 0;
+  /** The source's bitrate measured at the ingest (bits per second; 0 until sampled). */
+  measuredBitsPerSecond = 0;
   /** Bytes committed since fan-out last flushed this mount. */
   unflushedBytes = 0;
 
