@@ -48,8 +48,8 @@ export class Metrics {
   readonly burst = this.histogram('relaycast_listener_burst_bytes', 'Bytes behind live a new listener starts (the burst it is sent at once).', BURST_BUCKETS_BYTES);
   readonly session = this.histogram('relaycast_listener_session_seconds', 'How long listeners stayed, observed when they leave.', SESSION_BUCKETS_SECONDS);
   readonly sourceBitrate = this.gauge(
-    'relaycast_source_bitrate_bits_per_second',
-    "The source's bitrate as measured at the ingest over the last sample interval (0 without a source).",
+    'relaycast_source_measured_bytes_per_second',
+    "The source's bitrate as measured at the ingest: bytes per second over the last sample interval (x8 for bits; 0 without a source).",
     ['mount'],
   );
   readonly ringFill = this.gauge('relaycast_ring_fill_bytes', 'Stream bytes the ring holds now (at most relaycast_ring_size_bytes).', ['mount']);

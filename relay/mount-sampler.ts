@@ -33,7 +33,7 @@ export class MountSampler {
       else if (nowMs > previous.atMs) {
         mount.measuredBitsPerSecond = Math.round(((mount.sourceBytes - previous.sourceBytes) * 8 * 1000) / (nowMs - previous.atMs));
       }
-      this.metrics.sourceBitrate.set(labels, mount.measuredBitsPerSecond);
+      this.metrics.sourceBitrate.set(labels, mount.measuredBitsPerSecond / 8);
       this.metrics.ringFill.set(labels, mount.ring.head - mount.ring.tail);
       this.metrics.ringSize.set(labels, mount.ring.capacityBytes);
     }
