@@ -4,6 +4,7 @@
 // Admin credentials only; X-Forwarded-For counts only with --trust-proxy.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { RawListener, SyntheticSource, rawRequest } from './support/clients.js';
 import { PASSWORD, RelayProcess } from './support/relay-process.js';
@@ -22,6 +23,22 @@ interface Detail {
   sentBytes: number;
   lagBytes: number;
   waitingOnSocket: boolean;
+}
+
+/** A listener behind a PROXY protocol v2 proxy (as HAProxy sends it) that says the client is `ipv4`. */
+function proxiedListener(port: number, ipv4: string): net.Socket {
+  const header = Buffer.alloc(28);
+  Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1').copy(header, 0);
+  header.set([0x21, 0x11, 0x00, 12], 12); // v2 PROXY, TCP over IPv4, 12 address bytes
+  header.set(ipv4.split('.').map(Number), 16);
+  header.set([127, 0, 0, 1], 20);
+  header.writeUInt16BE(40000, 24);
+  header.writeUInt16BE(port, 26);
+  const socket = net.connect({ port, host: '127.0.0.1' }, () => {
+    socket.write(Buffer.concat([header, Buffer.from('GET /listen HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')]));
+  });
+  socket.on('data', () => undefined).on('error', () => undefined);
+  return socket;
 }
 
 async function listenersOf(relay: RelayProcess, query: string): Promise<Detail[]> {
@@ -88,7 +105,19 @@ test('/admin/listeners shows each listener to the admin only, and killclient end
   await relay.waitForLog((l) => l.msg === 'listener disconnected' && l.reason === 'admin' && l.listener === w.id);
 });
 
-test('with --trust-proxy the address comes from the last X-Forwarded-For entry', async (t) => {
+test('without --trust-proxy a PROXY protocol header does not change the address', async (t) => {
+  const relay = await RelayProcess.start(['--admin-password', ADMIN_PW]);
+  t.after(() => relay.stop());
+  const source = await SyntheticSource.connect(relay.ingestPort);
+  t.after(() => source.close());
+  source.send(20);
+  const proxied = proxiedListener(relay.port, '192.0.2.44');
+  t.after(() => proxied.destroy());
+  await waitFor(async () => (await listenersOf(relay, '?mount=/listen')).length === 1, 5000, 'the listener');
+  assert.equal((await listenersOf(relay, '?mount=/listen'))[0].address, '127.0.0.1');
+});
+
+test('with --trust-proxy the address comes from PROXY protocol v2 (listener port) or the last X-Forwarded-For entry', async (t) => {
   const relay = await RelayProcess.start(['--admin-password', ADMIN_PW, '--trust-proxy']);
   t.after(() => relay.stop());
   const source = await SyntheticSource.connect(relay.ingestPort);
@@ -97,8 +126,11 @@ test('with --trust-proxy the address comes from the last X-Forwarded-For entry',
   const web = new RawListener(relay.port, '/listen', { headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.9' } });
   const old = new RawListener(relay.ingestPort, '/listen', { http10: true, headers: { 'X-Forwarded-For': '2001:db8::1' } });
   const bogus = new RawListener(relay.port, '/listen', { headers: { 'X-Forwarded-For': '<script>' } });
+  const proxied = proxiedListener(relay.port, '192.0.2.44');
   t.after(() => [web, old, bogus].forEach((l) => l.destroy()));
+  t.after(() => proxied.destroy());
   await waitFor(() => [web, old, bogus].every((l) => l.bodyBytes > 0), 5000, 'three listeners receiving');
+  await waitFor(async () => (await listenersOf(relay, '?mount=/listen')).length === 4, 5000, 'the proxied listener too');
   const addresses = (await listenersOf(relay, '?mount=/listen')).map((d) => d.address).sort();
-  assert.deepEqual(addresses, ['127.0.0.1', '2001:db8::1', '203.0.113.9']);
+  assert.deepEqual(addresses, ['127.0.0.1', '192.0.2.44', '2001:db8::1', '203.0.113.9']);
 });
