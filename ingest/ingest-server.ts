@@ -6,7 +6,9 @@
 
 import net, { type Socket } from 'node:net';
 import { RelayError, statusLine } from '../relay/errors.js';
+import { clientAddress } from '../relay/client-address.js';
 import type { RelayContext } from '../relay/context.js';
+import { answerInfo } from '../relay/info-routes.js';
 import { PREFLIGHT_HEADERS, CORS_HEADERS, streamHeaders } from '../relay/listener-headers.js';
 import { mountNameOf } from '../relay/mount-name.js';
 import { SocketSink } from '../relay/socket-sink.js';
@@ -144,6 +146,17 @@ function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest
 
 function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, where: Where): void {
   const acceptedAtMs = performance.now();
+  if (head.method === 'GET') {
+    // The status page, status JSON, playlists and admin endpoints, for HTTP/1.0 clients too.
+    const [path, query = ''] = head.target.split('?', 2);
+    const info = answerInfo(ctx, {
+      path,
+      query: new URLSearchParams(query),
+      header: (h) => head.headers.get(h),
+      fallbackHost: `${socket.localAddress?.includes(':') ? `[${socket.localAddress}]` : socket.localAddress}:${socket.localPort}`,
+    });
+    if (info) return answer(socket, replyVersion(head.version), info.status, info.headers, info.body);
+  }
   let name: string;
   try {
     name = mountNameOf(head.target);
@@ -159,7 +172,7 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     return;
   }
   const listener = ctx.registry.addListener(name, {
-    remoteAddress: where.remote,
+    remoteAddress: clientAddress({ socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for') }, ctx.config.trustProxy),
     userAgent: head.headers.get('user-agent') ?? '',
     acceptedAtMs,
     transport: 'socket',

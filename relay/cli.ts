@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { pushFile } from '../ingest/push.js';
 import { registerLoadtestCommand } from '../loadtest/command.js';
 import { integer, oneOf } from './cli-values.js';
-import { buildConfig, DEFAULTS, MAX_FLUSH_BYTES, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
+import { buildConfig, defaultLogFormat, DEFAULTS, MAX_FLUSH_BYTES, type LogFormat, type LogLevel, type RelayConfigInput, type SlowPolicy } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
 import { startRelay } from './relay-server.js';
@@ -56,6 +56,10 @@ export function buildProgram(): Command {
     .addOption(opt('--shoutcast-port <n>', 'port for SHOUTcast v1 sources (off unless given; conventionally --ingest-port + 1)', 'RELAYCAST_SHOUTCAST_PORT', port))
     .addOption(opt('--shoutcast-mount <path>', 'mount that SHOUTcast v1 sources and admin.cgi title updates use', 'RELAYCAST_SHOUTCAST_MOUNT', undefined, DEFAULTS.shoutcastMount))
     .addOption(opt('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'RELAYCAST_LOG_LEVEL', oneOf<LogLevel>('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), DEFAULTS.logLevel))
+    .addOption(opt('--log-format <format>', 'json (one object per line) or pretty (for reading on a terminal); default: pretty when stdout is a terminal, else json', 'RELAYCAST_LOG_FORMAT', oneOf<LogFormat>('json', 'pretty')))
+    .addOption(opt('--metrics-host <addr>', 'address for --metrics-port', 'RELAYCAST_METRICS_HOST', undefined, DEFAULTS.metricsHost))
+    .addOption(opt('--metrics-port <n>', 'serve /metrics here instead of on --port (keep it off the public port)', 'RELAYCAST_METRICS_PORT', port))
+    .addOption(opt('--trust-proxy', "take listeners' addresses from X-Forwarded-For / PROXY protocol (only behind your own proxy)", 'RELAYCAST_TRUST_PROXY'))
     .action(runRelay);
 
   program
@@ -79,12 +83,12 @@ interface RelayFlags extends RelayConfigInput {
 async function runRelay(flags: RelayFlags): Promise<void> {
   let config;
   try {
-    config = buildConfig(flags);
+    config = buildConfig({ ...flags, logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true) });
   } catch (err) {
     if (err instanceof RelayError) usageError(err.message.replace(/^invalid configuration: /, ''));
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
   const relay = await startRelay(config, log).catch((err: Error) => {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
@@ -93,13 +97,16 @@ async function runRelay(flags: RelayFlags): Promise<void> {
   const listenUrl = `http://${shown(config.host)}:${relay.port}/listen`;
   const legacyUrl = `http://${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
   const pushUrl = `http://source:${config.sourcePasswordGenerated ? '<password>' : '***'}@${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
-  log.info({ port: relay.port, ingestPort: relay.ingestPort, shoutcastPort: relay.shoutcastPort, listenUrl, legacyUrl, pushUrl }, 'relay ready');
+  const metricsUrl =
+    relay.metricsPort === undefined ? `http://${shown(config.host)}:${relay.port}/metrics` : `http://${shown(config.metricsHost)}:${relay.metricsPort}/metrics`;
+  log.info({ port: relay.port, ingestPort: relay.ingestPort, shoutcastPort: relay.shoutcastPort, metricsPort: relay.metricsPort, listenUrl, legacyUrl, pushUrl, metricsUrl }, 'relay ready');
   const lines = [
     `relaycast is running.`,
     `  push a stream:   ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:PASSWORD@${shown(config.ingestHost)}:${relay.ingestPort}/listen`,
     `  listen:          ${listenUrl}`,
     `  HTTP/1.0 players (mpg123, old radios): ${legacyUrl}`,
-    `  metrics:         http://${shown(config.host)}:${relay.port}/metrics`,
+    `  status page:     http://${shown(config.host)}:${relay.port}/`,
+    `  metrics:         ${metricsUrl}`,
   ];
   if (relay.shoutcastPort !== undefined) {
     lines.push(`  SHOUTcast v1 sources: ${shown(config.ingestHost)}:${relay.shoutcastPort} (mount ${config.shoutcastMount})`);

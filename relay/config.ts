@@ -8,6 +8,7 @@ import { mountNameOf } from './mount-name.js';
 
 export type SlowPolicy = 'drop' | 'live';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LogFormat = 'json' | 'pretty';
 
 export interface RelayConfig {
   host: string;
@@ -37,6 +38,13 @@ export interface RelayConfig {
   shoutcastPort: number | undefined;
   /** The mount SHOUTcast v1 sources and admin.cgi title updates go to. */
   shoutcastMount: string;
+  /** json lines, or pretty (readable on a terminal). */
+  logFormat: LogFormat;
+  /** Where /metrics is served when it should be off the public port; undefined keeps it on --port. */
+  metricsHost: string;
+  metricsPort: number | undefined;
+  /** Take a listener's address from X-Forwarded-For / PROXY protocol (only behind a proxy you run). */
+  trustProxy: boolean;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -68,7 +76,13 @@ export const DEFAULTS = {
   shutdownTimeoutMs: 5_000,
   logLevel: 'info' as LogLevel,
   shoutcastMount: '/listen',
+  metricsHost: '127.0.0.1',
 };
+
+/** Pretty on a terminal, JSON lines anywhere else (files, journald, Docker, log shippers). */
+export function defaultLogFormat(stdoutIsTty: boolean): LogFormat {
+  return stdoutIsTty ? 'pretty' : 'json';
+}
 
 export function defaultBufferBytes(burstBytes: number, maxLagBytes: number): number {
   return burstBytes + maxLagBytes + RING_HEADROOM_BYTES;
@@ -109,6 +123,10 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
     shoutcastPort: input.shoutcastPort,
     shoutcastMount: input.shoutcastMount ?? DEFAULTS.shoutcastMount,
+    logFormat: input.logFormat ?? 'json',
+    metricsHost: input.metricsHost ?? DEFAULTS.metricsHost,
+    metricsPort: input.metricsPort,
+    trustProxy: input.trustProxy ?? false,
   };
   config.adminPassword = input.adminPassword || config.sourcePassword;
   validate(config);
@@ -128,6 +146,9 @@ function validate(c: RelayConfig): void {
       `--buffer-bytes ${c.bufferBytes} cannot hold --burst-bytes ${c.burstBytes} + --max-lag-bytes ${c.maxLagBytes}` +
         ` + ${RING_HEADROOM_BYTES} headroom; use --buffer-bytes ${needed} or more, or lower the lag`,
     );
+  }
+  if (c.metricsPort !== undefined && c.metricsPort !== 0 && (c.metricsPort === c.port || c.metricsPort === c.ingestPort)) {
+    fail(`--metrics-port ${c.metricsPort} is already --port or --ingest-port; give it a port of its own`);
   }
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
   if (c.flushBytes < 1 || c.flushBytes > MAX_FLUSH_BYTES) fail(`--flush-bytes must be 1 to ${MAX_FLUSH_BYTES}`);

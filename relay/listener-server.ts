@@ -1,10 +1,14 @@
 // The public listener port (uWS): GET/HEAD on a mount streams it, OPTIONS
-// answers CORS preflight on any path, /metrics serves Prometheus text.
+// answers CORS preflight on any path, /metrics serves Prometheus text (unless
+// --metrics-port moved it), and the status page, status JSON, playlists and
+// admin endpoints come from info-routes.ts.
 // uWS answers HTTP/1.0 with 505 before we see it; those players use the
 // ingest port, which speaks HTTP/1.0 (see README, "Ports").
 
 import { RelayError, statusLine } from './errors.js';
 import type { RelayContext } from './context.js';
+import { clientAddress } from './client-address.js';
+import { answerInfo } from './info-routes.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS, streamHeaders } from './listener-headers.js';
 import { enableIcy } from './icy-interleaver.js';
 import { ICY_METAINT, icyAllowedFor, wantsIcyMetadata } from './icy-metadata.js';
@@ -62,6 +66,7 @@ function refuse(
 
 function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, headOnly: boolean): void {
   const acceptedAtMs = performance.now();
+  if (!headOnly && serveInfo(ctx, res, req)) return;
   let name: string;
   try {
     name = mountNameOf(req.getUrl());
@@ -83,7 +88,7 @@ function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, h
   let listener;
   try {
     listener = ctx.registry.addListener(name, {
-      remoteAddress: remoteOf(res),
+      remoteAddress: listenerAddress(ctx, res, req),
       userAgent: req.getHeader('user-agent'),
       acceptedAtMs,
       transport: 'uws',
@@ -120,7 +125,49 @@ function serveTitleUpdate(ctx: RelayContext, res: HttpResponse, req: HttpRequest
   res.end(TITLE_OK_XML);
 }
 
+/** Answers the status page, status JSON, playlists and admin endpoints; false for anything else. */
+function serveInfo(ctx: RelayContext, res: HttpResponse, req: HttpRequest): boolean {
+  const url = req.getUrl();
+  let answer;
+  try {
+    answer = answerInfo(ctx, {
+      path: url,
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      header: (name) => req.getHeader(name) || undefined,
+      // uWS refuses HTTP/1.1 without Host, so this is only for a Host we will not echo.
+      fallbackHost: 'localhost',
+    });
+  } catch (err) {
+    const extra: Array<[string, string]> = [];
+    if (err instanceof RelayError && err.code === 'ADMIN_AUTH_REQUIRED') extra.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+    refuse(ctx, res, req, err, extra);
+    return true;
+  }
+  if (!answer) return false;
+  res.writeStatus(statusLine(answer.status));
+  for (const [k, v] of answer.headers) res.writeHeader(k, v);
+  res.end(answer.body);
+  return true;
+}
+
+function listenerAddress(ctx: RelayContext, res: HttpResponse, req: HttpRequest): string {
+  if (!ctx.config.trustProxy) return remoteOf(res);
+  return clientAddress(
+    {
+      socketAddress: remoteOf(res),
+      forwardedFor: req.getHeader('x-forwarded-for') || undefined,
+      proxied: Buffer.from(res.getProxiedRemoteAddressAsText()).toString(),
+    },
+    true,
+  );
+}
+
 function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+  if (ctx.config.metricsPort !== undefined) {
+    // The operator moved /metrics to a private address: the public port does not serve it.
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', '/metrics'));
+    return;
+  }
   let aborted = false;
   res.onAborted(() => {
     aborted = true;

@@ -8,8 +8,8 @@
 
 import type { Mount } from './mount.js';
 
-export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown';
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown'];
+export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown' | 'admin';
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown', 'admin'];
 
 export interface ListenerSink {
   /**

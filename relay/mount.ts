@@ -36,6 +36,10 @@ export class Mount {
   titleVersion = 0;
   /** The ICY metadata block of the current title, built once per change (relay/mount-title.ts). */
   icyBlock: Uint8Array = UNCHANGED_BLOCK;
+  /** Bytes sent to listeners who have left (the rest is in each listener's sentBytes). */
+  departedSentBytes = 0;
+  /** The source's bitrate measured at the ingest (bits per second; 0 until sampled). */
+  measuredBitsPerSecond = 0;
   /** Bytes committed since fan-out last flushed this mount. */
   unflushedBytes = 0;
   /** performance.now() of fan-out's last flush of this mount. */

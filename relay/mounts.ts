@@ -165,6 +165,9 @@ export class MountRegistry {
     this.listenerTotal--;
     this.metrics.listeners.set({ mount: mount.name }, mount.listeners.size);
     this.metrics.listenerDisconnects.inc({ mount: mount.name, reason });
+    const seconds = Math.round(performance.now() - listener.meta.acceptedAtMs) / 1000;
+    this.metrics.session.observe({ mount: mount.name }, seconds);
+    mount.departedSentBytes += listener.sentBytes;
     this.log.info(
       {
         mount: mount.name,
@@ -173,7 +176,7 @@ export class MountRegistry {
         sentBytes: listener.sentBytes,
         lagBytes: mount.ring.head - listener.pos,
         liveMoves: listener.liveMoves,
-        seconds: Math.round(performance.now() - listener.meta.acceptedAtMs) / 1000,
+        seconds,
       },
       'listener disconnected',
     );

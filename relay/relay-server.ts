@@ -11,6 +11,8 @@ import type { RelayContext } from './context.js';
 import { FanOut } from './fan-out.js';
 import { createListenerApp } from './listener-server.js';
 import { ConnectionCostSampler, Metrics } from './metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
+import { MountSampler } from './mount-sampler.js';
 import { MountRegistry } from './mounts.js';
 import { Refusals } from './refusals.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -24,6 +26,8 @@ export interface RunningRelay {
   readonly ingestPort: number;
   /** The SHOUTcast v1 source port, when --shoutcast-port is given. */
   readonly shoutcastPort: number | undefined;
+  /** The port of --metrics-port's server; undefined when /metrics is on the listener port. */
+  readonly metricsPort: number | undefined;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
@@ -35,6 +39,7 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
   registry.onCommitted = (mount, bytes) => fanOut.onIngest(mount, bytes);
   const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log };
   const sampler = new ConnectionCostSampler(metrics);
+  const mountSampler = new MountSampler(registry, metrics);
 
   const app = createListenerApp(ctx);
   const listenSocket = await listenUws(app, config.host, config.port);
@@ -53,11 +58,14 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
     });
     await listenNet(shoutcast, config.ingestHost, config.shoutcastPort!);
   }
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
   fanOut.start();
   const sampleTimer = setInterval(() => {
     fanOut.sample();
     sampler.sample(registry.listenerCount + registry.sourceCount);
+    mountSampler.sample();
   }, SAMPLE_INTERVAL_MS);
 
   const port = uws.us_socket_local_port(listenSocket);
@@ -80,12 +88,13 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
       for (const socket of ingestSockets) socket.end();
       await ingestClosed;
       await shoutcastClosed;
+      await metricsServer?.close();
       app.close();
     })();
     return closing;
   }
 
-  return { ctx, port, ingestPort, shoutcastPort, close };
+  return { ctx, port, ingestPort, shoutcastPort, metricsPort: metricsServer?.port, close };
 }
 
 function listenUws(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {

@@ -34,6 +34,9 @@ export class SocketSink implements ListenerSink {
     const socket = this.socket;
     if (socket.destroyed) return false;
     if (socket.writableLength > 0) {
+      // Still draining something written outside fan-out (the response head):
+      // fan-out counts a refused write as taken, so queue a private copy.
+      socket.write(Buffer.from(bytes), this.onFlushed);
       this.waiting = true;
       return false;
     }

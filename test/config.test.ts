@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULTS, MAX_HEAD_BYTES, RING_HEADROOM_BYTES, buildConfig, defaultBufferBytes, generatePassword } from '../relay/config.js';
+import { DEFAULTS, MAX_HEAD_BYTES, RING_HEADROOM_BYTES, buildConfig, defaultBufferBytes, defaultLogFormat, generatePassword } from '../relay/config.js';
 import { RelayError } from '../relay/errors.js';
 
 function configInvalid(message?: RegExp) {
@@ -137,6 +137,21 @@ describe('buildConfig validation', () => {
     assert.throws(() => buildConfig({ port: 9000, ingestPort: 9000 }), configInvalid(/--port and --ingest-port are both 9000/));
     const c = buildConfig({ port: 0, ingestPort: 0 });
     assert.deepEqual([c.port, c.ingestPort], [0, 0]);
+  });
+
+  test('a --metrics-port equal to --port or --ingest-port is CONFIG_INVALID', () => {
+    assert.throws(() => buildConfig({ port: 9000, metricsPort: 9000 }), configInvalid(/--metrics-port 9000 is already/));
+    assert.throws(() => buildConfig({ ingestPort: 9001, metricsPort: 9001 }), configInvalid(/--metrics-port/));
+    const c = buildConfig({ metricsPort: 9100 });
+    assert.deepEqual([c.metricsHost, c.metricsPort], ['127.0.0.1', 9100]);
+    assert.equal(buildConfig({}).metricsPort, undefined, '/metrics stays on the listener port by default');
+  });
+
+  test('logs are pretty on a terminal and JSON anywhere else, unless --log-format says', () => {
+    assert.equal(defaultLogFormat(true), 'pretty');
+    assert.equal(defaultLogFormat(false), 'json');
+    assert.equal(buildConfig({}).logFormat, 'json');
+    assert.equal(buildConfig({ logFormat: 'pretty' }).logFormat, 'pretty');
   });
 
   test('a flush interval outside 1 to 1000 ms is CONFIG_INVALID', () => {

@@ -40,6 +40,12 @@ test('promtool accepts /metrics, and listener counts and disconnect reasons matc
     assert.match(text, new RegExp(`^${name} `, 'm'), `${name} is exported`);
   }
 
+  assert.equal(metricValue(text, 'relaycast_listener_session_seconds_count', mount), 2, 'two sessions ended');
+  assert.equal(metricValue(text, 'relaycast_listener_disconnects_total', { ...mount, reason: 'admin' }), 0, 'every reason exists at zero');
+  assert.equal(metricValue(text, 'relaycast_build_info', { version: '0.1.0', node: process.version }), 1);
+  assert.match(text, /^relaycast_refusals_total\{code="MOUNT_BUSY",status="409"\} 0$/m, 'refusal series exist at zero');
+  assert.match(text, /^relaycast_listener_lag_bytes_bucket\{le="\+Inf",mount="\/listen"\} \d+$/m);
+
   const health = await fetch(`${relay.listenUrl}/healthz`);
   assert.equal(health.status, 200);
   assert.equal(await health.text(), 'ok\n');

@@ -1,0 +1,82 @@
+// The status page in a real browser: Debian's Chromium (headless, driven by
+// playwright-core) opens GET /, presses Play on the mount, and the <audio>
+// element plays (its currentTime advances) while the page's listener count
+// rises from the live /status.json. A screenshot is kept in test-artifacts/.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { requireTool, runTool, startTool } from './support/clients.js';
+import { PASSWORD, RelayProcess, SAMPLE_MP3, CLI } from './support/relay-process.js';
+import { waitFor } from './support/wait.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+test('the status page plays a mount in Chromium and its listener count rises', async (t) => {
+  if (!requireTool(t, 'chromium')) return;
+  const relay = await RelayProcess.start();
+  t.after(() => relay.stop());
+  // A real MP3 (the bundled tone), pushed in real time, so the browser has something to decode.
+  const push = startTool(process.execPath, [CLI, 'push', SAMPLE_MP3, '--url', `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}/listen`, '--loop', '--name', 'Tone FM']);
+  t.after(() => push.child.kill());
+  await relay.waitForLog((l) => l.msg === 'source connected');
+
+  const userDataDir = mkdtempSync(join(tmpdir(), 'relaycast-chromium-'));
+  t.after(() => rmSync(userDataDir, { recursive: true, force: true }));
+  const browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: (await runTool('sh', ['-c', 'command -v chromium'])).stdout.trim(),
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 390, height: 844 }, // a phone
+  });
+  t.after(() => browser.close());
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (err) => consoleErrors.push(err.message));
+
+  await page.goto(relay.listenUrl + '/');
+  const card = page.locator('section.mount[data-mount="/listen"]');
+  await card.waitFor({ timeout: 10_000 });
+  assert.equal(await card.locator('.name').textContent(), 'Tone FM');
+  const countOnPage = async () => Number(await card.locator('.listeners').textContent());
+  const before = await countOnPage();
+  assert.equal(before, 0);
+
+  await card.locator('button.play').click();
+  const audio = card.locator('audio');
+  const startedAt = await waitFor(
+    async () => {
+      const time = await audio.evaluate((a: HTMLAudioElement) => a.currentTime);
+      return time > 0 ? time : undefined;
+    },
+    15_000,
+    'the audio element to start playing',
+  );
+  // Playing, not just loaded: currentTime keeps moving.
+  await waitFor(async () => (await audio.evaluate((a: HTMLAudioElement) => a.currentTime)) > startedAt + 1, 10_000, 'currentTime to advance by a second');
+  assert.equal(await audio.evaluate((a: HTMLAudioElement) => a.paused || a.error !== null), false);
+  await waitFor(async () => (await countOnPage()) === before + 1, 10_000, 'the page to show one listener');
+  assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1, 'the browser is the listener the page counts');
+  assert.equal(await card.locator('button.play').textContent(), '■ Stop');
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+
+  // Stop lets the connection go.
+  await card.locator('button.play').click();
+  await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/listen' })) === 0, 10_000, 'the browser to hang up');
+});
