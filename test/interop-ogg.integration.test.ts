@@ -103,6 +103,12 @@ describe('Ogg Vorbis and Opus pushed by ffmpeg', () => {
       assert.ok(same, 'the watcher has the page the listener started on');
       const n = listener.body().length - firstAudio.offset;
       assert.deepEqual(listener.body().subarray(firstAudio.offset), watcher.body().subarray(same.offset, same.offset + n));
+      // HTTP/1.0 players on the ingest port get the same headers first.
+      const http10 = new RawListener(relay.ingestPort, c.mount, { http10: true });
+      t.after(() => http10.destroy());
+      await waitFor(() => http10.bodyBytes > originalHeaders.length + 1000, 5000, 'the HTTP/1.0 listener\'s headers and audio');
+      assert.deepEqual(http10.body().subarray(0, originalHeaders.length), originalHeaders);
+      assert.equal(readPages(http10.body()).pages[headerPages].flags & OGG_CONTINUED, 0);
     });
 
     test(`ffmpeg, mpv and gst-launch joining ${c.codec} mid-stream decode it with no errors`, async (t) => {

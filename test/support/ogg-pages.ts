@@ -12,7 +12,7 @@ export interface PageSpec {
   sequence: number;
   flags?: number;
   granule?: number;
-  /** Lengths of the packet pieces on the page; a piece listed in `open` does not end here. */
+  /** The packet pieces on the page; each ends here unless `lastContinues` says the last goes on. */
   packets: Uint8Array[];
   /** The last packet continues on the next page (its last lacing value is 255). */
   lastContinues?: boolean;
