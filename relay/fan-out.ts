@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { IcyInterleaver } from './icy-interleaver.js';
 import type { Listener } from './listener.js';
+import { writePrefix } from './listener-prefix.js';
 import type { Metrics } from './metrics.js';
 import type { Mount } from './mount.js';
 import type { MountRegistry } from './mounts.js';
@@ -152,6 +153,8 @@ export class FanOut {
 
   /** Hands the sink ring bytes until it refuses or the listener is caught up. */
   private write(listener: Listener, sink: NonNullable<Listener['sink']>, ring: Mount['ring']): number {
+    const prefixBytes = writePrefix(listener, sink);
+    if (listener.prefix || listener.closed) return prefixBytes;
     let pos = listener.pos;
     const end = ring.head;
     while (pos < end) {
@@ -168,7 +171,7 @@ export class FanOut {
     const written = pos - listener.pos;
     listener.pos = pos;
     listener.sentBytes += written;
-    return written;
+    return prefixBytes + written;
   }
 
   private onSlow(listener: Listener, mount: Mount): void {

@@ -42,6 +42,9 @@ export class Listener {
   sink: ListenerSink | undefined;
   /** Absolute ring position of the next byte to send. */
   pos = 0;
+  /** Bytes to send before ring[pos] (an Ogg stream's header pages); undefined once sent. */
+  prefix: Uint8Array | undefined;
+  prefixSentBytes = 0;
   /** The sink refused bytes; wait for its onWritable. */
   blocked = false;
   sentBytes = 0;

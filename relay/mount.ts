@@ -6,6 +6,8 @@ import { frameFormatOf } from '../ingest/frame-header.js';
 import { FrameIndex } from './frame-index.js';
 import { UNCHANGED_BLOCK } from './icy-metadata.js';
 import type { Listener } from './listener.js';
+import { isOggType } from './ogg-content-type.js';
+import { OggRingWriter } from './ogg-ring-writer.js';
 import { Ring } from './ring.js';
 import { RingWriter } from './ring-writer.js';
 import type { StreamInfo } from './stream-info.js';
@@ -19,7 +21,7 @@ export class Mount {
   info: StreamInfo;
   readonly ring: Ring;
   readonly index: FrameIndex;
-  readonly writer: RingWriter;
+  readonly writer: RingWriter | OggRingWriter;
   readonly listeners = new Set<Listener>();
   hasSource = false;
   sourceRemote = '';
@@ -53,7 +55,9 @@ export class Mount {
     this.info = info;
     this.ring = new Ring(bufferBytes);
     this.index = new FrameIndex(bufferBytes, INDEX_SPACING_BYTES);
-    this.writer = new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+    this.writer = isOggType(contentType)
+      ? new OggRingWriter(this.ring, this.index)
+      : new RingWriter(this.ring, this.index, frameFormatOf(contentType));
   }
 
   /**
@@ -65,6 +69,17 @@ export class Mount {
     const ring = this.ring;
     const target = Math.max(0, ring.head - burstBytes);
     if (this.writer.frameFormat === undefined) return Math.max(target, ring.tail);
-    return this.index.firstAtOrAfter(target, ring.tail) ?? ring.head;
+    const start = this.index.firstAtOrAfter(target, ring.tail);
+    // Ogg: while a stream's headers are still arriving, start at its BOS page.
+    const capturing = this.writer instanceof OggRingWriter ? this.writer.headers.captureStartPos : undefined;
+    if (capturing !== undefined && capturing >= ring.tail && (start === undefined || start >= capturing)) return capturing;
+    return start ?? ring.head;
+  }
+
+  /** What a listener starting at `pos` must get before the ring's bytes: an Ogg stream's header pages. */
+  joinPrefix(pos: number): Uint8Array | undefined {
+    if (!(this.writer instanceof OggRingWriter) || this.writer.frameFormat === undefined) return undefined;
+    const prefix = this.writer.headers.prefixFor(pos);
+    return prefix.length > 0 ? prefix : undefined;
   }
 }

@@ -143,6 +143,7 @@ export class MountRegistry {
     if (perMount > 0 && mount.listeners.size >= perMount) throw new RelayError('MOUNT_FULL', `${name} has ${perMount}`);
     const listener = new Listener(meta, mount);
     listener.pos = mount.joinPosition(this.config.burstBytes);
+    listener.prefix = mount.joinPrefix(listener.pos);
     listener.onClose = (l, reason) => this.onListenerClose(mount, l, reason);
     mount.listeners.add(listener);
     this.listenerTotal++;

@@ -262,10 +262,14 @@ export class SyntheticSource {
 
 // ---------------------------------------------------------------- external tools
 
+/** True when `name` is on PATH (for setup code, which has no test to skip). */
+export function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
 /** True when `name` is on PATH. Under CI=true a missing tool fails the test instead of skipping it. */
 export function requireTool(t: TestContext, name: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-  if (found) return true;
+  if (hasTool(name)) return true;
   if (process.env.CI === 'true') throw new Error(`${name} is required under CI (install it in .ci/run)`);
   t.skip(`${name} is not installed`);
   return false;
