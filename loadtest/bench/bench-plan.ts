@@ -27,7 +27,11 @@ export interface BenchOptions {
   rampPerS: number;
   /** Length of the measured window, seconds (at least 20 for the recorded figures). */
   windowS: number;
-  /** How long the slow-reader run lasts: kernel buffers hide a slow reader's lag for minutes on loopback. */
+  /**
+   * The longest the slow-reader run lasts (it stops 10 s after the server has cut every slow reader):
+   * on loopback the kernel buffers up to ~4 MB for a slow reader before the server sees lag, which at
+   * 12 kB/s of falling behind is about 6 minutes.
+   */
   slowDurationS: number;
   slowFraction: number;
   slowRateBytesPerS: number;
@@ -41,7 +45,7 @@ export const BENCH_DEFAULTS = {
   extraListeners: 1000,
   rampPerS: 500,
   windowS: 20,
-  slowDurationS: 180,
+  slowDurationS: 420,
   slowFraction: 0.1,
   slowRateBytesPerS: 4000,
   bitrateKbps: 128,
@@ -58,6 +62,8 @@ export interface RunSpec {
   durationS: number;
   windowFromS: number;
   windowToS: number;
+  /** Share of slow readers (slow runs only; 0 otherwise). */
+  slowFraction: number;
   /** Flags for the load tool besides url, listeners, duration, ramp, bitrate and --json. */
   extraLoadFlags: string[];
   /** File-name-safe name of the run, e.g. "steady-5000-r2-icecast". */
@@ -83,6 +89,7 @@ export function planRuns(o: BenchOptions): RunSpec[] {
       repeat,
       feedRate: kind === 'unlimited' ? 'unlimited' : 'realtime',
       ...timing,
+      slowFraction: kind === 'slow' ? o.slowFraction : 0,
       extraLoadFlags: kind === 'slow' ? ['--slow-fraction', String(o.slowFraction), '--slow-rate', String(o.slowRateBytesPerS)] : [],
       label: `${kind}-${listeners}-r${repeat}-${server}`,
     });

@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isSlowListener } from '../plan.js';
 import type { LoadtestReport } from '../report.js';
 import type { RunSpec } from './bench-plan.js';
 import { LOAD_CORE, startFeed } from './feed.js';
@@ -28,6 +29,9 @@ const IDLE_CPU_WINDOW_MS = 5000;
 /** The load tool prints its report and exits within this after its --duration. */
 const LOAD_EXIT_GRACE_S = 60;
 const BUSY_REPORT_MIN_PERCENT = 2;
+const SLOW_POLL_MS = 1000;
+/** After the last slow reader is cut, watch the fast ones a little longer before stopping. */
+const AFTER_LAST_CUT_MS = 10_000;
 
 export interface RunContext {
   repoDir: string;
@@ -58,6 +62,8 @@ export interface RunResult {
   /** Unlimited-rate run: body bytes all listeners received in the tool's steady window, per second. */
   aggregateMBps?: number;
   slowCuts?: SlowCuts;
+  /** Slow run: seconds after which the tool was stopped because every slow reader had been cut (else absent). */
+  slowRunStoppedAtS?: number;
 }
 
 export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'port' | 'rampPerS' | 'bitrateKbps'>): string[] {
@@ -116,6 +122,7 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
     result.window = roundWindow(cpuWindow(a, b));
     result.busyInWindow = busiestProcesses(allA, allB, result.window.windowS, BUSY_REPORT_MIN_PERCENT, new Set([pid, feed.pid, load.pid]));
 
+    if (spec.kind === 'slow') result.slowRunStoppedAtS = await stopWhenAllSlowCut(spec, server, load, loadStartMs, loadStartEpochMs, ctx.signal);
     const waitS = spec.durationS + LOAD_EXIT_GRACE_S - (performance.now() - loadStartMs) / 1000;
     if (!(await load.waitForExit(waitS * 1000))) throw new Error(`the load tool did not finish within ${spec.durationS + LOAD_EXIT_GRACE_S} s`);
     result.loadExit = load.status;
@@ -151,6 +158,45 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
   if (server?.icecastErrorLog) result.commands.icecastConfig = `${spec.label}.icecast.xml`;
   writeFileSync(`${base}.run.json`, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/**
+ * The slow-reader run lasts up to its duration, but once the server has cut
+ * every slow reader there is nothing left to learn: a few seconds later the
+ * tool is interrupted (it still reports). Returns when that happened, or
+ * undefined when the run went its full length.
+ */
+async function stopWhenAllSlowCut(
+  spec: RunSpec,
+  server: ServerUnderTest,
+  load: ManagedProcess,
+  loadStartMs: number,
+  loadStartEpochMs: number,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  const slowListeners = slowListenerCount(spec.listeners, spec.slowFraction);
+  const endMs = loadStartMs + spec.durationS * 1000;
+  while (load.running && performance.now() < endMs - SLOW_POLL_MS) {
+    await sleep(SLOW_POLL_MS, undefined, { signal });
+    if (slowCutsSoFar(spec, server, loadStartEpochMs).count >= slowListeners) {
+      await sleep(AFTER_LAST_CUT_MS, undefined, { signal });
+      load.interrupt();
+      return Math.round((performance.now() - loadStartMs) / 100) / 10;
+    }
+  }
+  return undefined;
+}
+
+export function slowListenerCount(listeners: number, slowFraction: number): number {
+  let n = 0;
+  for (let i = 0; i < listeners; i++) if (isSlowListener(i, slowFraction)) n++;
+  return n;
+}
+
+function slowCutsSoFar(spec: RunSpec, server: ServerUnderTest, loadStartEpochMs: number): SlowCuts {
+  // Both servers write their logs as they go (pino synchronously; Icecast flushes each line).
+  if (spec.server === 'relaycast') return relaycastSlowCuts(readFileSync(server.relaycastLog!, 'utf8'), loadStartEpochMs);
+  return icecastSlowCuts(readFileSync(server.icecastLiveErrorLog!, 'utf8'), loadStartEpochMs);
 }
 
 function assertRunning(server: ServerUnderTest, load: ManagedProcess): void {

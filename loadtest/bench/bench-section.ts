@@ -88,7 +88,8 @@ export function renderBenchSection(s: SectionInput): string {
       'Cut times are seconds since the load started, from the server\'s own records: relaycast\'s ' +
         '`listener disconnected` log lines with reason `slow`, Icecast\'s "has fallen too far behind, removing" error-log ' +
         'lines (to the second). On loopback the kernel buffers megabytes for a slow reader before either server sees lag, ' +
-        'so a run shorter than that shows none cut. "Fast listeners" are the other 90 %.',
+        `so the run lasts up to ${o.slowDurationS} s and stops 10 s after the server has cut every slow reader ("all cut"). ` +
+        '"Fast listeners" are the others; their rate is over the load tool\'s steady part.',
       '',
       slowTable(results),
       '',

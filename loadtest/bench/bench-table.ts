@@ -142,7 +142,7 @@ export function slowTable(results: readonly RunResult[]): string {
         row([
           SERVER_TITLES[g.server],
           `${g.listeners} (${load?.slowListeners ?? 'n/a'})`,
-          String(r.spec.durationS),
+          r.slowRunStoppedAtS !== undefined ? `${r.slowRunStoppedAtS} (all cut)` : String(r.spec.durationS),
           c ? `${c.count}${c.byLagLimit !== null ? ` (${c.byLagLimit} by the lag limit)` : ''}` : 'n/a',
           c && c.count > 0 ? `${fmt(c.firstS, prec)} / ${fmt(c.medianS, prec)} / ${fmt(c.lastS, prec)}` : 'none cut',
           load ? `${load.serverClosed.slow}, ${fmt(load.serverClosed.slowAfterLagS.p50, 1)}` : 'n/a',

@@ -92,6 +92,11 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGINT: the load tool's "stop early and still print the report". */
+  interrupt(): void {
+    if (this.running) signal(this.pid, 'SIGINT');
+  }
+
   /** SIGTERM, then SIGKILL if it is still there after 5 s. Safe to call twice. */
   async stop(): Promise<void> {
     if (!this.running) return;

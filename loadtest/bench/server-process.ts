@@ -92,6 +92,11 @@ export class ServerUnderTest {
     return this.icecastFiles ? `${this.outputBase}.icecast-error.log` : undefined;
   }
 
+  /** Icecast's error log while it runs (in its temp directory). */
+  get icecastLiveErrorLog(): string | undefined {
+    return this.icecastFiles?.errorLogPath;
+  }
+
   get relaycastLog(): string | undefined {
     return this.name === 'relaycast' ? `${this.outputBase}.server.out` : undefined;
   }

@@ -19,12 +19,15 @@ export interface SlowCuts {
   firstS: number | null;
   medianS: number | null;
   lastS: number | null;
-  /** How precise the times are, seconds. */
+  /** How precise the times are, seconds (0: to the millisecond). */
   resolutionS: number;
 }
 
 function summarize(timesS: number[], byLagLimit: number | null, resolutionS: number): SlowCuts {
-  const sorted = [...timesS].sort((a, b) => a - b);
+  // Before the load started only the bench's readiness probe was connected; it
+  // hangs up mid-stream, which a server may count as slow. A stamp rounded down
+  // to the second may read up to one resolution early.
+  const sorted = timesS.filter((t) => t > -resolutionS).sort((a, b) => a - b);
   const r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 10) / 10);
   return { count: sorted.length, byLagLimit, firstS: r(sorted[0]), medianS: r(median(sorted) ?? undefined), lastS: r(sorted.at(-1)), resolutionS };
 }
@@ -40,12 +43,13 @@ export function relaycastSlowCuts(logText: string, loadStartEpochMs: number): Sl
     } catch {
       continue; // a line cut short by the stop; it carries no cut
     }
+    if (typeof entry.time !== 'number' || entry.time < loadStartEpochMs) continue;
     if (entry.msg === 'slow listener dropped') byLagLimit++;
-    if (entry.msg === 'listener disconnected' && entry.reason === 'slow' && typeof entry.time === 'number') {
+    if (entry.msg === 'listener disconnected' && entry.reason === 'slow') {
       times.push((entry.time - loadStartEpochMs) / 1000);
     }
   }
-  return summarize(times, byLagLimit, 0.001);
+  return summarize(times, byLagLimit, 0);
 }
 
 const ICECAST_CUT = /^\[(\d{4})-(\d\d)-(\d\d)\s+(\d\d):(\d\d):(\d\d)\]\s+\S+\s+\S+\s+Client \d+ \(.*\) has fallen too far behind/;
