@@ -63,6 +63,8 @@ export interface LoadtestReport {
     deliveredKbps: Distribution;
     /** Normal listeners that got less than 95 % of the bitrate over the window. */
     belowBitrate: number;
+    /** Body bytes those listeners received inside the window, all together (aggregate throughput). */
+    bodyBytes: number;
   } | null;
   underruns: {
     /** Normal listeners whose player ran dry at least once after it started. */
@@ -117,6 +119,7 @@ export function buildReport(input: ReportInput): LoadtestReport {
   let closedSlow = 0;
   let belowBitrate = 0;
   let bodyBytes = 0;
+  let steadyBodyBytes = 0;
   const bytesPerSAtBitrate = (options.bitrateKbps * 1000) / 8;
 
   for (const r of results) {
@@ -152,6 +155,7 @@ export function buildReport(input: ReportInput): LoadtestReport {
     if (r.steadyBytes !== undefined && r.steadyMs !== undefined && r.steadyMs > 0) {
       const bytesPerS = (r.steadyBytes * 1000) / r.steadyMs;
       deliveredKbps.push((bytesPerS * 8) / 1000);
+      steadyBodyBytes += r.steadyBytes;
       if (bytesPerS < SHORT_DELIVERY_RATIO * bytesPerSAtBitrate) belowBitrate++;
     }
   }
@@ -190,6 +194,7 @@ export function buildReport(input: ReportInput): LoadtestReport {
             toS: round(steadyToMs / 1000, 1),
             deliveredKbps: rounded(distribution(deliveredKbps), 1),
             belowBitrate,
+            bodyBytes: steadyBodyBytes,
           }
         : null,
     underruns: { listeners: underrunListeners, total: underrunsTotal, stalledS: rounded(distribution(stalledS), 2) },
