@@ -11,6 +11,7 @@
 // run; it is not counted as a disconnect.
 
 import net, { type Socket } from 'node:net';
+import { ArrivalRate } from './arrival-rate.js';
 import { ChunkedCounter } from './chunked-counter.js';
 import type { Target } from './options.js';
 import { PlayerBuffer } from './player-buffer.js';
@@ -70,8 +71,7 @@ export class ListenerClient {
   /** When this listener stopped hearing anything: server close, failure or the run's end. */
   private endedAtMs: number | undefined;
   private lagStartedAtMs: number | undefined;
-  private steadyFromMs: number | undefined;
-  private steadyFromBytes = 0;
+  private readonly steadyRate = new ArrivalRate();
   private steadyBytes: number | undefined;
   private steadyMs: number | undefined;
   private bodyBytes = 0;
@@ -115,17 +115,17 @@ export class ListenerClient {
   /** The steady window opens: remember where this listener's byte count stood. */
   markSteadyStart(nowMs: number): void {
     if (this.state !== 'streaming') return;
-    this.steadyFromMs = nowMs;
-    this.steadyFromBytes = this.bodyBytes;
+    this.steadyRate.open(nowMs, this.bodyBytes);
   }
 
   /** The run is over: account up to now and drop the connection. */
   stop(nowMs: number): void {
     if (this.state === 'streaming') {
       this.player.advance(nowMs);
-      if (this.steadyFromMs !== undefined) {
-        this.steadyBytes = this.bodyBytes - this.steadyFromBytes;
-        this.steadyMs = nowMs - this.steadyFromMs;
+      const rate = this.steadyRate.close(nowMs, this.bodyBytes);
+      if (rate) {
+        this.steadyBytes = rate.bytes;
+        this.steadyMs = rate.ms;
       }
       this.state = 'stopped';
       this.endedAtMs = nowMs;
@@ -199,6 +199,7 @@ export class ListenerClient {
       this.bodyBytes += bytes;
       this.tally.bodyBytes += bytes;
       this.player.receive(nowMs, bytes);
+      this.steadyRate.receive(nowMs, this.bodyBytes);
     }
     if (counter?.failed) return this.serverClosed(nowMs, counter.error as string);
     // uWS keeps an HTTP/1.1 connection open after ending the body: the terminator is the close.
