@@ -102,3 +102,25 @@ export function id3v2Length(at: ByteAt): number {
   const size = (at(6) << 21) | (at(7) << 14) | (at(8) << 7) | at(9);
   return 10 + size + footer;
 }
+
+/**
+ * True for an MP3 frame that holds a Xing, Info or VBRI header instead of
+ * audio: an encoder writes one at the start of a file to give its length and
+ * duration. On a live stream it is a lie (browsers show a live mount as a
+ * 20 s file and stop there), so the ring writer leaves it out.
+ */
+export function isVbrHeaderFrame(at: ByteAt, lengthBytes: number): boolean {
+  const b1 = at(1);
+  if (((b1 >> 1) & 3) !== 1) return false; // layer III only
+  const mpeg1 = ((b1 >> 3) & 3) === 3;
+  const mono = at(3) >> 6 === 3;
+  // Xing/Info sits right after the side information, whose size depends on version and channels.
+  const sideInfoBytes = mpeg1 ? (mono ? 17 : 32) : mono ? 9 : 17;
+  return hasTag(at, 4 + sideInfoBytes, 'Xing', lengthBytes) || hasTag(at, 4 + sideInfoBytes, 'Info', lengthBytes) || hasTag(at, 36, 'VBRI', lengthBytes);
+}
+
+function hasTag(at: ByteAt, offset: number, tag: string, lengthBytes: number): boolean {
+  if (offset + tag.length > lengthBytes) return false;
+  for (let i = 0; i < tag.length; i++) if (at(offset + i) !== tag.charCodeAt(i)) return false;
+  return true;
+}

@@ -3,7 +3,9 @@
 // - a new listener can start on a frame boundary;
 // - a source that drops mid-frame leaves no half frame behind (it is never
 //   committed), and a source that reconnects is joined at its first frame,
-//   with junk before it (an ID3 tag, a partial frame) left out.
+//   with junk before it (an ID3 tag, a partial frame) left out;
+// - a file's Xing/Info/VBRI frame (its length and duration) never reaches a
+//   listener, who would otherwise treat the live stream as a short file.
 // Sync is accepted only when two consecutive headers agree, since 0xFFE
 // patterns occur inside audio data. Bytes that are not frames are discarded
 // from the staged area. A source whose bytes never sync within
@@ -11,7 +13,7 @@
 // type): a stream we cannot parse is still relayed.
 // Other content types are committed as they arrive.
 
-import { HEADER_BYTES, PARSERS, id3v2Length, type FrameFormat, type FrameHeader } from '../ingest/frame-header.js';
+import { HEADER_BYTES, PARSERS, id3v2Length, isVbrHeaderFrame, type FrameFormat, type FrameHeader } from '../ingest/frame-header.js';
 import type { FrameIndex } from './frame-index.js';
 import type { Ring } from './ring.js';
 
@@ -104,7 +106,7 @@ export class RingWriter {
 
   /** Commits whole frames from scanPos; false when sync was lost. */
   private commitFrames(): boolean {
-    const end = this.ring.stagedEnd;
+    let end = this.ring.stagedEnd;
     let pos = this.scanPos;
     while (pos + this.headerBytes <= end) {
       const header = this.headerAt(pos);
@@ -114,6 +116,12 @@ export class RingWriter {
         break;
       }
       if (pos + header.lengthBytes > end) break;
+      if (this.format === 'mp3' && isVbrHeaderFrame((i) => this.ring.byteAt(pos + i), header.lengthBytes)) {
+        this.ring.discard(pos, pos + header.lengthBytes);
+        this.stats.discardedBytes += header.lengthBytes;
+        end = this.ring.stagedEnd;
+        continue;
+      }
       this.index.add(pos);
       pos += header.lengthBytes;
     }

@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAdtsHeader, parseMp3Header, type FrameHeader } from '../ingest/frame-header.js';
-import { RawListener, hasTool, requireTool, runTool } from './support/clients.js';
+import { RawListener, hasTool, rawPutSource, requireTool, runTool } from './support/clients.js';
 import { assertCleanDecode, decodeFileWithFfmpeg, ffmpegToneSource } from './support/interop.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const BURST_BYTES = 16384;
@@ -100,19 +99,6 @@ describe('other Content-Types are relayed byte for byte', () => {
   });
   after(() => relay.stop());
 
-  /** A PUT source on a raw socket, answered 200 before it sends a byte. */
-  async function putSource(mount: string, contentType: string): Promise<net.Socket> {
-    const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1' });
-    const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
-    socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n\r\n`);
-    let answer = '';
-    await waitFor(() => {
-      answer += socket.read()?.toString('latin1') ?? '';
-      return answer.includes('\r\n\r\n');
-    }, 5000, 'the answer to PUT');
-    assert.match(answer, /^HTTP\/1\.1 200/);
-    return socket;
-  }
 
   /**
    * Sends `stream` in uneven pieces to one listener there from the start and
@@ -120,7 +106,7 @@ describe('other Content-Types are relayed byte for byte', () => {
    * exactly its last bytes, from wherever its burst began.
    */
   async function relaysExactly(t: { after: (fn: () => void) => void }, mount: string, contentType: string, stream: Buffer): Promise<void> {
-    const source = await putSource(mount, contentType);
+    const source = await rawPutSource(relay.ingestPort, mount, contentType);
     t.after(() => source.destroy());
     const early = new RawListener(relay.port, mount);
     t.after(() => early.destroy());

@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RawListener, hasTool, requireTool, runTool } from './support/clients.js';
+import { RawListener, hasTool, rawPutSource, requireTool, runTool } from './support/clients.js';
 import {
   assertCleanDecode,
   assertMpvPlayed,
@@ -23,7 +22,7 @@ import {
   ffmpegToneSource,
 } from './support/interop.js';
 import { OGG_BOS, OGG_CONTINUED, readPages } from './support/ogg-pages.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 /** Small, so a listener starts close to live: well into the stream, not at its first audio page. */
@@ -145,19 +144,6 @@ describe('Ogg streams that change: chaining and a new source', () => {
     return readFileSync(path);
   }
 
-  /** A PUT source on a raw socket that sends what it is given, when it is given it. */
-  async function rawOggSource(mount: string): Promise<net.Socket> {
-    const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1' });
-    const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
-    socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: application/ogg\r\n\r\n`);
-    let answer = '';
-    await waitFor(() => {
-      answer += socket.read()?.toString('latin1') ?? '';
-      return answer.includes('\r\n\r\n');
-    }, 5000, 'the answer to PUT');
-    assert.match(answer, /^HTTP\/1\.1 200/);
-    return socket;
-  }
 
   /**
    * Each logical stream in `bytes` (split at its BOS pages) decodes from its
@@ -179,7 +165,7 @@ describe('Ogg streams that change: chaining and a new source', () => {
     const first = await vorbisFile('first.ogg', 440, 6);
     const second = await vorbisFile('second.ogg', 660, 12);
     const secondPages = readPages(second).pages;
-    const source = await rawOggSource('/chain.ogg');
+    const source = await rawPutSource(relay.ingestPort, '/chain.ogg', 'application/ogg');
     t.after(() => source.destroy());
     source.write(first);
     const before = new RawListener(relay.port, '/chain.ogg');
@@ -210,7 +196,7 @@ describe('Ogg streams that change: chaining and a new source', () => {
     const second = await vorbisFile('b.ogg', 550, 8);
     const firstPages = readPages(first).pages;
     const cut = firstPages[6].offset + 100; // mid-page
-    const source1 = await rawOggSource('/reconnect.ogg');
+    const source1 = await rawPutSource(relay.ingestPort, '/reconnect.ogg', 'application/ogg');
     source1.write(first.subarray(0, cut));
     const listener = new RawListener(relay.port, '/reconnect.ogg');
     t.after(() => listener.destroy());
@@ -218,7 +204,7 @@ describe('Ogg streams that change: chaining and a new source', () => {
     await waitFor(() => listener.body().includes(wholePages.subarray(wholePages.length - 1000)), 5000, 'the first source\'s whole pages');
     source1.end();
     await relay.waitForLog((l) => l.msg === 'source disconnected' && l.mount === '/reconnect.ogg');
-    const source2 = await rawOggSource('/reconnect.ogg');
+    const source2 = await rawPutSource(relay.ingestPort, '/reconnect.ogg', 'application/ogg');
     t.after(() => source2.destroy());
     source2.write(second);
     await waitFor(() => listener.body().includes(second.subarray(second.length - 2000)), 5000, 'the new stream');

@@ -5,6 +5,7 @@
 // the only sync patterns in a stream are the ones a test puts there.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { FrameFormat } from '../ingest/frame-header.js';
 import { FrameIndex } from '../relay/frame-index.js';
@@ -148,6 +149,20 @@ describe('RingWriter with MP3 frames', () => {
     writer.write(concat(tag, ...frames));
     assert.deepEqual(committed(ring), concat(...frames));
     assert.equal(writer.statistics.discardedBytes, 110);
+  });
+
+  test('a Xing/Info frame at the start of a pushed file is left out, as browsers would take the live stream for a 20 s file', () => {
+    const file = new Uint8Array(readFileSync(new URL('../../samples/tone-128k.mp3', import.meta.url)));
+    const ring = new Ring(1 << 21);
+    const writer = new RingWriter(ring, new FrameIndex(1 << 21, 1024), 'mp3');
+    writer.write(file);
+    const firstFrameBytes = 417;
+    assert.equal(String.fromCharCode(...file.subarray(36, 40)), 'Info', 'the sample starts with an Info frame');
+    assert.equal(ring.head, file.length - firstFrameBytes, 'every other frame is committed');
+    const committed = Buffer.from(ring.view(0, 64));
+    assert.notEqual(committed.subarray(36, 40).toString('latin1'), 'Info');
+    assert.deepEqual(committed.subarray(0, 4), Buffer.from(file.subarray(firstFrameBytes, firstFrameBytes + 4)));
+    assert.equal(writer.statistics.discardedBytes, firstFrameBytes);
   });
 
   test('an ID3v2 tag is dropped whole even when what it holds looks like frames', () => {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { ChunkedDecoder } from '../../ingest/chunked-decoder.js';
 import { PASSWORD } from './relay-process.js';
+import { waitFor } from './wait.js';
 
 // ---------------------------------------------------------------- listener
 
@@ -303,4 +304,18 @@ export function startTool(cmd: string, args: string[]): { child: ReturnType<type
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   return { child, stderr: () => stderr };
+}
+
+/** A PUT source on a raw socket, answered 200 before it sends a byte; it sends what the test writes, when it writes it. */
+export async function rawPutSource(port: number, mount: string, contentType: string): Promise<net.Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
+  socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n\r\n`);
+  let answer = '';
+  await waitFor(() => {
+    answer += socket.read()?.toString('latin1') ?? '';
+    return answer.includes('\r\n\r\n');
+  }, 5000, 'the answer to PUT');
+  if (!/^HTTP\/1\.1 200/.test(answer)) throw new Error(`source refused: ${answer}`);
+  return socket;
 }
