@@ -163,7 +163,7 @@ export class FanOut {
       const accepted = sink.write(view);
       pos += listener.icy ? this.icy.audioBytes : view.length;
       if (!accepted) {
-        listener.blocked = true;
+        listener.block();
         break;
       }
       if (listener.closed) break;

@@ -18,7 +18,7 @@ export function writePrefix(listener: Listener, sink: ListenerSink): number {
     const accepted = sink.write(slice);
     sent += slice.length;
     if (!accepted) {
-      listener.blocked = true;
+      listener.block();
       break;
     }
   }

@@ -8,6 +8,9 @@
 
 import type { Mount } from './mount.js';
 
+/** A transport close this long after a refused write is uWS's stall timer, not the listener leaving. */
+const STALLED_CLOSE_MS = 9_000;
+
 export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown' | 'admin';
 export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown', 'admin'];
 
@@ -47,6 +50,8 @@ export class Listener {
   prefixSentBytes = 0;
   /** The sink refused bytes; wait for its onWritable. */
   blocked = false;
+  /** performance.now() when the sink last refused bytes after draining. */
+  blockedAtMs = 0;
   sentBytes = 0;
   /** Times the `live` slow policy moved this listener to live (logged only the first time). */
   liveMoves = 0;
@@ -69,6 +74,12 @@ export class Listener {
     this.mount = mount;
   }
 
+  /** The sink refused bytes: nothing more is written until it drains. */
+  block(): void {
+    this.blocked = true;
+    this.blockedAtMs = performance.now();
+  }
+
   /** Transport callback: the socket drained. */
   writable(): void {
     if (this.closed) return;
@@ -78,9 +89,11 @@ export class Listener {
 
   /** Transport callback: the peer went away (or the transport gave up). */
   transportClosed(): void {
-    // uWS closes a socket that accepted nothing for ~10 s after a refused
-    // write; such a listener stopped reading, which is what `slow` counts.
-    this.finish(this.blocked ? 'slow' : 'client', false);
+    // uWS closes a socket that drained nothing for 10-14 s after a refused
+    // write (measured; see uws.md); such a listener stopped reading, which is
+    // what `slow` counts. A peer that hangs up sooner, blocked or not, left.
+    const stalled = this.blocked && performance.now() - this.blockedAtMs >= STALLED_CLOSE_MS;
+    this.finish(stalled ? 'slow' : 'client', false);
   }
 
   /** Ends the stream for this listener: cleanly, or by dropping the socket. */

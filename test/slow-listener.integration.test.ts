@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RawListener, SyntheticSource, frameSerials } from './support/clients.js';
-import { RelayProcess } from './support/relay-process.js';
+import { PASSWORD, RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const MAX_LAG_BYTES = 262144;
@@ -92,4 +92,29 @@ test('a source far faster than the flush timer loses no bytes for listeners that
     for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `gap after frame ${serials[i - 1]}`);
   }
   assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
+});
+
+test('a listener that hangs up while its socket is full is counted as client, not slow', async (t) => {
+  // A lag limit far away: only the hang-up can end this listener.
+  const relay = await RelayProcess.start(['--max-lag-bytes', String(16 * 1024 * 1024)]);
+  t.after(() => relay.stop());
+  const source = await SyntheticSource.connect(relay.ingestPort);
+  t.after(() => source.close());
+  source.send(100);
+  const stalled = new RawListener(relay.port, '/listen', { stalled: true });
+  t.after(() => stalled.destroy());
+  source.pace(FRAMES_PER_SECOND);
+
+  const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  await waitFor(async () => {
+    const res = await fetch(`${relay.listenUrl}/admin/listeners?mount=/listen`, { headers: { Authorization: auth } });
+    const body = (await res.json()) as { listeners: Array<{ waitingOnSocket: boolean }> };
+    return body.listeners.some((l) => l.waitingOnSocket);
+  }, 20_000, 'the stalled listener to be waiting on its socket');
+  stalled.destroy();
+
+  const gone = await relay.waitForLog((l) => l.msg === 'listener disconnected');
+  assert.equal(gone.reason, 'client');
+  assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
+  assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'client' }), 1);
 });
