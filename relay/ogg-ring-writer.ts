@@ -15,10 +15,7 @@ import { OGG_MAX_PAGE_BYTES, oggPageCrcOk, parseOggPage, type OggPage } from '..
 import type { FrameIndex } from './frame-index.js';
 import { OggHeaders } from './ogg-headers.js';
 import type { Ring } from './ring.js';
-import type { RingWriterStats } from './ring-writer.js';
-
-/** Longest stretch written to the ring at once; keeps the staged area small. */
-const APPEND_SLICE_BYTES = 16 * 1024;
+import { appendInSlices, type RingWriterStats } from './ring-writer.js';
 
 export class OggRingWriter {
   readonly headers: OggHeaders;
@@ -52,14 +49,13 @@ export class OggRingWriter {
 
   /** Appends a source chunk and commits the whole pages it completes. Returns the bytes committed. */
   write(chunk: Uint8Array): number {
-    const before = this.ring.head;
-    for (let off = 0; off < chunk.length; off += APPEND_SLICE_BYTES) {
-      this.ring.append(chunk.subarray(off, Math.min(chunk.length, off + APPEND_SLICE_BYTES)));
-      if (this.stats.passthrough) this.ring.commit(this.ring.stagedEnd);
-      else this.scan();
-    }
-    return this.ring.head - before;
+    return appendInSlices(this.ring, chunk, this.commitStaged);
   }
+
+  private readonly commitStaged = (): void => {
+    if (this.stats.passthrough) this.ring.commit(this.ring.stagedEnd);
+    else this.scan();
+  };
 
   /** The source is gone: forget its incomplete page and any half-captured headers. */
   end(): void {

@@ -20,6 +20,21 @@ import type { Ring } from './ring.js';
 /** Longest stretch written to the ring at once; keeps the staged area small. */
 const APPEND_SLICE_BYTES = 16 * 1024;
 
+/**
+ * Appends a source chunk in slices of at most APPEND_SLICE_BYTES, running
+ * `commitStaged` after each, so a big read never stages more than one slice
+ * beyond what the writer has committed. Returns the bytes committed. Shared
+ * by the frame writer here and the Ogg page writer.
+ */
+export function appendInSlices(ring: Ring, chunk: Uint8Array, commitStaged: () => void): number {
+  const before = ring.head;
+  for (let off = 0; off < chunk.length; off += APPEND_SLICE_BYTES) {
+    ring.append(chunk.subarray(off, Math.min(chunk.length, off + APPEND_SLICE_BYTES)));
+    commitStaged();
+  }
+  return ring.head - before;
+}
+
 export interface RingWriterStats {
   discardedBytes: number;
   syncLosses: number;
@@ -66,14 +81,13 @@ export class RingWriter {
 
   /** Appends a source chunk and commits what is complete. Returns the bytes committed. */
   write(chunk: Uint8Array): number {
-    const before = this.ring.head;
-    for (let off = 0; off < chunk.length; off += APPEND_SLICE_BYTES) {
-      this.ring.append(chunk.subarray(off, Math.min(chunk.length, off + APPEND_SLICE_BYTES)));
-      if (this.stats.passthrough) this.commitAll();
-      else this.scan();
-    }
-    return this.ring.head - before;
+    return appendInSlices(this.ring, chunk, this.commitStaged);
   }
+
+  private readonly commitStaged = (): void => {
+    if (this.stats.passthrough) this.commitAll();
+    else this.scan();
+  };
 
   /** The source is gone: forget its incomplete frame; the next source must sync afresh. */
   end(): void {
