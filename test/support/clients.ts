@@ -307,10 +307,10 @@ export function startTool(cmd: string, args: string[]): { child: ReturnType<type
 }
 
 /** A PUT source on a raw socket, answered 200 before it sends a byte; it sends what the test writes, when it writes it. */
-export async function rawPutSource(port: number, mount: string, contentType: string): Promise<net.Socket> {
+export async function rawPutSource(port: number, mount: string, contentType: string, extraHeaders = ''): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
-  socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n\r\n`);
+  socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n${extraHeaders}\r\n`);
   let answer = '';
   await waitFor(() => {
     answer += socket.read()?.toString('latin1') ?? '';

@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import { encodeIcyBlock } from '../../relay/icy-metadata.js';
-import { mp3Frame, rawRequest, type RawResponse } from './clients.js';
+import { mp3Frame, rawPutSource, rawRequest, type RawResponse } from './clients.js';
 import { PASSWORD, RelayProcess } from './relay-process.js';
 import { waitFor } from './wait.js';
 
@@ -71,7 +71,6 @@ export class ShoutcastV1Source {
 /** An Icecast PUT source whose body carries ICY metadata every `metaInt` bytes. */
 export class InlineIcySource {
   readonly socket: net.Socket;
-  response = '';
   nextSerial = 0;
   private readonly metaInt: number;
   private toBlock: number;
@@ -83,25 +82,8 @@ export class InlineIcySource {
     this.toBlock = metaInt;
   }
 
-  static connect(port: number, mount: string, metaInt: number): Promise<InlineIcySource> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
-      const source = new InlineIcySource(socket, metaInt);
-      const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
-      socket.on('connect', () =>
-        socket.write(
-          `PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: audio/mpeg\r\n` +
-            `icy-metaint: ${metaInt}\r\n\r\n`,
-        ),
-      );
-      socket.on('error', reject);
-      socket.on('data', (chunk: Buffer) => {
-        source.response += chunk.toString('latin1');
-        if (!source.response.includes('\r\n\r\n')) return;
-        if (/^HTTP\/1\.\d 200/.test(source.response)) resolve(source);
-        else reject(new Error(`source refused: ${source.response}`));
-      });
-    });
+  static async connect(port: number, mount: string, metaInt: number): Promise<InlineIcySource> {
+    return new InlineIcySource(await rawPutSource(port, mount, 'audio/mpeg', `icy-metaint: ${metaInt}\r\n`), metaInt);
   }
 
   /** The next block carries this title; later ones are 0x00 until the next call. */
