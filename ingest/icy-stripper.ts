@@ -9,9 +9,9 @@
 //   state length: the next byte is L (0 = no metadata this time)
 //   state meta:   collecting L*16 bytes into `meta` (at most 4080)
 
-import type { SourceInput } from '../relay/mounts.js';
-import { parseIcyPayload } from '../relay/icy-metadata.js';
-import { decodeText } from '../relay/query-bytes.js';
+import type { SourceInput } from '../relay/core/mounts.js';
+import { parseIcyPayload } from '../relay/formats/icy-metadata.js';
+import { decodeText } from '../relay/formats/query-bytes.js';
 
 export class IcyStripper {
   private readonly metaInt: number;
@@ -72,11 +72,7 @@ export class IcyStripper {
  * Wraps a source's input so that its inline ICY metadata is stripped and
  * reported; the wrapped write asks for a pause when any audio piece did.
  */
-export function stripIcyMetadata(
-  input: SourceInput,
-  metaInt: number,
-  onTitle: (title: string, url: string) => void,
-): SourceInput {
+export function stripIcyMetadata(input: SourceInput, metaInt: number, onTitle: (title: string, url: string) => void): SourceInput {
   let pause = false;
   const stripper = new IcyStripper(
     metaInt,

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEADER_BYTES, PARSERS, frameFormatOf, id3v2Length, type FrameFormat } from './frame-header.js';
+import { HEADER_BYTES, PARSERS, frameFormatOf, id3v2Length, type FrameFormat } from '../relay/formats/frame-header.js';
 
 const LEAD_MS = 1000;
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -96,7 +96,10 @@ function openSource(target: Target, contentType: string, name: string | undefine
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
     let response = '';
-    const timer = setTimeout(() => fail(new Error(`no answer from ${target.host}:${target.port} in ${RESPONSE_TIMEOUT_MS} ms`)), RESPONSE_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`no answer from ${target.host}:${target.port} in ${RESPONSE_TIMEOUT_MS} ms`)),
+      RESPONSE_TIMEOUT_MS,
+    );
     function fail(err: Error): void {
       clearTimeout(timer);
       socket.destroy();

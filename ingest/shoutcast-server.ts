@@ -12,13 +12,13 @@
 // kept, so either order works.
 
 import net, { type Socket } from 'node:net';
-import { safeEqual } from './basic-auth.js';
+import { safeEqual } from '../relay/formats/basic-auth.js';
 import type { RelayConfig } from '../relay/config.js';
-import type { RelayContext } from '../relay/context.js';
+import type { RelayContext } from '../relay/api/context.js';
 import { RelayError } from '../relay/errors.js';
-import { streamInfoFrom } from '../relay/stream-info.js';
-import { inlineMetaIntOf, withInlineTitles } from './ingest-server.js';
-import { HeadReader } from './request-head.js';
+import { streamInfoFrom } from '../relay/core/stream-info.js';
+import { inlineMetaIntOf, withInlineTitles } from './source-request.js';
+import { HeadReader } from '../relay/formats/request-head.js';
 import { runSourceSession } from './source-session.js';
 
 /** The password line is short; anything longer is not a SHOUTcast source. */

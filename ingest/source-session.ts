@@ -4,7 +4,7 @@
 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { SourceInput } from '../relay/mounts.js';
+import type { SourceInput } from '../relay/core/mounts.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 
 export interface SourceSessionOptions {

@@ -11,7 +11,7 @@
 // counts nothing more after that. Nothing here throws, so the read path needs
 // no try/catch.
 
-const enum State {
+enum State {
   Size,
   SizeExtension,
   Data,
@@ -89,11 +89,17 @@ export class ChunkedCounter {
   private readSizeByte(byte: number): void {
     const digit = hexValue(byte);
     if (digit >= 0) {
-      if (++this.sizeDigits > MAX_SIZE_DIGITS) return this.fail('chunk size has too many digits');
+      if (++this.sizeDigits > MAX_SIZE_DIGITS) {
+        this.fail('chunk size has too many digits');
+        return;
+      }
       this.sizeBytes = this.sizeBytes * 16 + digit;
       return;
     }
-    if (this.sizeDigits === 0) return this.fail(`chunk size starts with byte 0x${byte.toString(16).padStart(2, '0')}`);
+    if (this.sizeDigits === 0) {
+      this.fail(`chunk size starts with byte 0x${byte.toString(16).padStart(2, '0')}`);
+      return;
+    }
     this.state = State.SizeExtension;
     this.lineBytes = this.sizeDigits;
     this.readExtensionByte(byte);

@@ -10,11 +10,11 @@
 // bad arguments.
 
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { integer } from '../relay/cli-values.js';
 import { checkOptions, LOADTEST_DEFAULTS, parseTarget, type LoadtestOptions, type Target } from './options.js';
 import { progressPrinter } from './progress-line.js';
-import { formatReport } from './report.js';
+import { formatReport, type LoadtestReport } from './report.js';
 import { runLoadtest } from './run.js';
 
 const EXIT_NONE_CONNECTED = 1;
@@ -66,13 +66,31 @@ export function registerLoadtestCommand(program: Command): Command {
     .description('open many streaming listeners against a relay and report what they got')
     .addOption(new Option('--url <url>', 'the stream to listen to: http://HOST:PORT/MOUNT').argParser(target).makeOptionMandatory())
     .addOption(new Option('--listeners <n>', 'how many listeners to open').argParser(integer(1, 1_000_000)).makeOptionMandatory())
-    .addOption(new Option('--duration <s>', 'seconds from the first connect until the tool stops').argParser(positiveNumber(86_400)).makeOptionMandatory())
-    .addOption(new Option('--ramp <per_s>', 'listeners opened per second').argParser(positiveNumber(1_000_000)).default(LOADTEST_DEFAULTS.rampPerS))
+    .addOption(
+      new Option('--duration <s>', 'seconds from the first connect until the tool stops')
+        .argParser(positiveNumber(86_400))
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--ramp <per_s>', 'listeners opened per second').argParser(positiveNumber(1_000_000)).default(LOADTEST_DEFAULTS.rampPerS),
+    )
     .addOption(new Option('--http10', 'send HTTP/1.0 requests without Host (old players; the relay serves them on its ingest port)'))
-    .addOption(new Option('--slow-fraction <f>', 'share of listeners that read slowly, 0 to 1').argParser(fraction).default(LOADTEST_DEFAULTS.slowFraction))
+    .addOption(
+      new Option('--slow-fraction <f>', 'share of listeners that read slowly, 0 to 1')
+        .argParser(fraction)
+        .default(LOADTEST_DEFAULTS.slowFraction),
+    )
     .addOption(new Option('--slow-rate <bytes_per_s>', 'how fast the slow listeners read').argParser(integer(1, 100_000_000)))
-    .addOption(new Option('--bitrate <kbps>', 'the stream bitrate, for the simulated player and the rate verdict').argParser(positiveNumber(100_000)).default(LOADTEST_DEFAULTS.bitrateKbps))
-    .addOption(new Option('--workers <n>', 'worker threads running listeners').argParser(integer(1, 64)).default(availableParallelism(), `${availableParallelism()}, the CPUs this process may use`))
+    .addOption(
+      new Option('--bitrate <kbps>', 'the stream bitrate, for the simulated player and the rate verdict')
+        .argParser(positiveNumber(100_000))
+        .default(LOADTEST_DEFAULTS.bitrateKbps),
+    )
+    .addOption(
+      new Option('--workers <n>', 'worker threads running listeners')
+        .argParser(integer(1, 64))
+        .default(availableParallelism(), `${availableParallelism()}, the CPUs this process may use`),
+    )
     .addOption(new Option('--json', 'print the report as one JSON object instead of text'))
     .action(runLoadtestCommand);
 }
@@ -105,7 +123,7 @@ async function runLoadtestCommand(flags: LoadtestFlags, command: Command): Promi
     abort.abort();
   };
   process.on('SIGINT', onSigint);
-  let report;
+  let report: LoadtestReport;
   try {
     report = await runLoadtest(options, { onProgress: progress?.show, signal: abort.signal });
   } catch (err) {

@@ -280,7 +280,9 @@ export function formatReport(report: LoadtestReport): string {
   if (r.serverClosed.total > 0) lines.push(`  how:            ${counts(r.serverClosed.reasons)}`);
   if (r.slowListeners > 0) {
     const got = r.slowReceivedKbps;
-    lines.push(`slow readers took  min ${n(got.min)}  p50 ${n(got.p50)}  max ${n(got.max)} kbit/s (asked ${round((r.slowRateBytesPerS * 8) / 1000, 1)})`);
+    lines.push(
+      `slow readers took  min ${n(got.min)}  p50 ${n(got.p50)}  max ${n(got.max)} kbit/s (asked ${round((r.slowRateBytesPerS * 8) / 1000, 1)})`,
+    );
   }
   if (r.serverClosed.slowAfterLagS.count > 0) {
     const lag = r.serverClosed.slowAfterLagS;

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadtestOptions } from './options.js';
 import { sourceAddressCount, steadyWindow } from './plan.js';
 import { buildReport, type CpuUsage, type LoadtestReport } from './report.js';
-import { type FromWorker, type ListenerResult, type WorkerSetup, type WorkerTally } from './worker-protocol.js';
+import type { FromWorker, ListenerResult, WorkerSetup, WorkerTally } from './worker-protocol.js';
 
 /** Workers load in well under a second; this is for a machine on its knees. */
 const READY_TIMEOUT_MS = 15_000;

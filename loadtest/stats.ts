@@ -35,3 +35,11 @@ export function distribution(values: ArrayLike<number>): Distribution {
   const at = (p: number) => percentileOfSorted(sorted, p) ?? null;
   return { count: sorted.length, min: at(0), p1: at(1), p50: at(50), p99: at(99), max: at(100) };
 }
+
+/** The middle value (the mean of the middle two for an even count); null for none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

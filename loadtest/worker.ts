@@ -4,7 +4,7 @@
 // result per listener. Everything it runs is on timers it clears itself, so
 // it ends by itself at --duration even if the main thread says nothing more.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { ListenerClient } from './listener-client.js';
 import { isSlowListener, listenersOfWorker, sourceAddressOf, startOffsetMs } from './plan.js';
 import { TALLY_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTally } from './worker-protocol.js';
@@ -20,8 +20,8 @@ const MAX_OPENS_PER_TICK = 100;
 const READ_BUFFER_BYTES = 64 * 1024;
 
 const setup = workerData as WorkerSetup;
-const port = parentPort;
-if (!port) throw new Error('loadtest/worker.js runs only as a worker thread');
+if (!parentPort) throw new Error('loadtest/worker.js runs only as a worker thread');
+const port: MessagePort = parentPort;
 
 const { options } = setup;
 const tally: WorkerTally = { started: 0, connected: 0, failed: 0, serverClosed: 0, bodyBytes: 0 };
@@ -37,7 +37,7 @@ let endTimer: NodeJS.Timeout | undefined;
 let finished = false;
 
 function post(message: FromWorker): void {
-  port!.postMessage(message);
+  port.postMessage(message);
 }
 
 function onMessage(message: ToWorker): void {
@@ -104,8 +104,8 @@ function finish(): void {
   const nowMs = performance.now();
   for (const client of clients) client.stop(nowMs);
   post({ type: 'done', workerIndex: setup.workerIndex, tally: { ...tally }, results: clients.map((c) => c.result()) });
-  port!.off('message', onMessage);
-  port!.unref();
+  port.off('message', onMessage);
+  port.unref();
 }
 
 port.on('message', onMessage);

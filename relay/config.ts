@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { RelayError } from './errors.js';
-import { mountNameOf } from './mount-name.js';
+import { mountNameOf } from './formats/mount-name.js';
 
 export type SlowPolicy = 'drop' | 'live';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -51,8 +51,6 @@ export interface RelayConfig {
 export const RING_HEADROOM_BYTES = 256 * 1024;
 /** Pending bytes that force a flush stay well inside the ring's headroom. */
 export const MAX_FLUSH_BYTES = RING_HEADROOM_BYTES / 2;
-/** Largest request head either port reads. */
-export const MAX_HEAD_BYTES = 8 * 1024;
 
 export const DEFAULTS = {
   host: '0.0.0.0',

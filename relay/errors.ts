@@ -10,7 +10,10 @@ export const ERRORS = {
   BAD_METADATA: { status: 400, reason: 'a title update needs mode=updinfo, a mount, and song (or artist and title)' },
   BAD_MOUNT: { status: 400, reason: 'mount names are /[A-Za-z0-9._~-]+ path segments' },
   AUTH_REQUIRED: { status: 401, reason: 'source credentials missing or wrong' },
-  ADMIN_AUTH_REQUIRED: { status: 401, reason: 'admin credentials missing or wrong (user admin with --admin-password; title updates also take the source credentials)' },
+  ADMIN_AUTH_REQUIRED: {
+    status: 401,
+    reason: 'admin credentials missing or wrong (user admin with --admin-password; title updates also take the source credentials)',
+  },
   MOUNT_RESERVED: { status: 403, reason: 'this path is reserved and cannot be a mount' },
   MOUNT_NOT_FOUND: { status: 404, reason: 'no such mount' },
   LISTENER_NOT_FOUND: { status: 404, reason: 'no such listener on this mount' },

@@ -4,18 +4,18 @@
 
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { createIngestServer } from '../ingest/ingest-server.js';
+import { createSocketServer } from './http/socket-server.js';
 import { createShoutcastServer } from '../ingest/shoutcast-server.js';
 import type { RelayConfig } from './config.js';
-import type { RelayContext } from './context.js';
-import { FanOut } from './fan-out.js';
-import { createListenerApp } from './listener-server.js';
-import { ConnectionCostSampler, Metrics } from './metrics.js';
-import { startMetricsServer, type MetricsServer } from './metrics-server.js';
-import { MountSampler } from './mount-sampler.js';
-import { MountRegistry } from './mounts.js';
-import { Refusals } from './refusals.js';
-import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './uws.js';
+import type { RelayContext } from './api/context.js';
+import { FanOut } from './core/fan-out.js';
+import { createListenerApp } from './http/uws-app.js';
+import { ConnectionCostSampler, Metrics } from './metrics/metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
+import { MountSampler } from './metrics/mount-sampler.js';
+import { MountRegistry } from './core/mounts.js';
+import { Refusals } from './api/refusals.js';
+import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
 
 /** Lag samples and per-connection cost are taken this often. */
 const SAMPLE_INTERVAL_MS = 5000;
@@ -43,20 +43,21 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
 
   const app = createListenerApp(ctx);
   const listenSocket = await listenUws(app, config.host, config.port);
-  const ingest = createIngestServer(ctx);
+  const ingest = createSocketServer(ctx);
   const ingestSockets = new Set<Socket>();
   ingest.on('connection', (socket: Socket) => {
     ingestSockets.add(socket);
     socket.on('close', () => ingestSockets.delete(socket));
   });
   await listenNet(ingest, config.ingestHost, config.ingestPort);
-  const shoutcast = config.shoutcastPort === undefined ? undefined : createShoutcastServer(ctx);
-  if (shoutcast) {
+  let shoutcast: Server | undefined;
+  if (config.shoutcastPort !== undefined) {
+    shoutcast = createShoutcastServer(ctx);
     shoutcast.on('connection', (socket: Socket) => {
       ingestSockets.add(socket);
       socket.on('close', () => ingestSockets.delete(socket));
     });
-    await listenNet(shoutcast, config.ingestHost, config.shoutcastPort!);
+    await listenNet(shoutcast, config.ingestHost, config.shoutcastPort);
   }
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);

@@ -56,7 +56,9 @@ test('/admin/listeners shows each listener to the admin only, and killclient end
   source.pace(40);
   const web = new RawListener(relay.port, '/listen', { headers: { 'User-Agent': 'TestPlayer/1.0', 'X-Forwarded-For': '203.0.113.9' } });
   const old = new RawListener(relay.ingestPort, '/listen', { http10: true, headers: { 'User-Agent': 'mpg123/1.31' } });
-  t.after(() => [web, old].forEach((l) => l.destroy()));
+  t.after(() => {
+    for (const l of [web, old]) l.destroy();
+  });
   await waitFor(() => web.bodyBytes > 0 && old.bodyBytes > 0, 5000, 'both listeners receiving');
 
   // No credentials, a source's credentials, a wrong password: refused, with a Basic challenge.
@@ -98,8 +100,13 @@ test('/admin/listeners shows each listener to the admin only, and killclient end
   await waitFor(() => web.cleanEnd, 5000, 'the killed listener to see its stream end');
   assert.equal(old.closed, false);
   assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'admin' }), 1);
-  assert.deepEqual((await listenersOf(relay, '?mount=/listen')).map((d) => d.id), [o.id]);
-  const again = await fetch(`${relay.listenUrl}/admin/killclient?mount=/listen&id=${w.id}`, { headers: { Authorization: basic('admin', ADMIN_PW) } });
+  assert.deepEqual(
+    (await listenersOf(relay, '?mount=/listen')).map((d) => d.id),
+    [o.id],
+  );
+  const again = await fetch(`${relay.listenUrl}/admin/killclient?mount=/listen&id=${w.id}`, {
+    headers: { Authorization: basic('admin', ADMIN_PW) },
+  });
   assert.equal(again.status, 404);
   assert.match(await again.text(), /no such listener/);
   await relay.waitForLog((l) => l.msg === 'listener disconnected' && l.reason === 'admin' && l.listener === w.id);
@@ -127,7 +134,9 @@ test('with --trust-proxy the address comes from PROXY protocol v2 (listener port
   const old = new RawListener(relay.ingestPort, '/listen', { http10: true, headers: { 'X-Forwarded-For': '2001:db8::1' } });
   const bogus = new RawListener(relay.port, '/listen', { headers: { 'X-Forwarded-For': '<script>' } });
   const proxied = proxiedListener(relay.port, '192.0.2.44');
-  t.after(() => [web, old, bogus].forEach((l) => l.destroy()));
+  t.after(() => {
+    for (const l of [web, old, bogus]) l.destroy();
+  });
   t.after(() => proxied.destroy());
   await waitFor(() => [web, old, bogus].every((l) => l.bodyBytes > 0), 5000, 'three listeners receiving');
   await waitFor(async () => (await listenersOf(relay, '?mount=/listen')).length === 4, 5000, 'the proxied listener too');

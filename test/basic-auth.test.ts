@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isSourceAuthorized, parseBasicAuth, safeEqual } from '../ingest/basic-auth.js';
+import { isSourceAuthorized, parseBasicAuth, safeEqual } from '../relay/formats/basic-auth.js';
 
 function basic(userColonPassword: string, scheme = 'Basic'): string {
   return `${scheme} ${Buffer.from(userColonPassword, 'utf8').toString('base64')}`;
@@ -45,7 +45,17 @@ describe('parseBasicAuth', () => {
   });
 
   test('a missing header, another scheme, an empty token or a token with other characters is not credentials', () => {
-    for (const header of [undefined, '', 'Basic', 'Basic ', 'Bearer c291cmNlOmhhY2ttZQ==', 'Digest username="source"', 'Basic c291cmNl!OmhhY2ttZQ==', 'Basic c291 cmNl', 'xBasic c291cmNlOmhhY2ttZQ==']) {
+    for (const header of [
+      undefined,
+      '',
+      'Basic',
+      'Basic ',
+      'Bearer c291cmNlOmhhY2ttZQ==',
+      'Digest username="source"',
+      'Basic c291cmNl!OmhhY2ttZQ==',
+      'Basic c291 cmNl',
+      'xBasic c291cmNlOmhhY2ttZQ==',
+    ]) {
       assert.equal(parseBasicAuth(header), undefined, JSON.stringify(header));
     }
   });

@@ -54,7 +54,13 @@ test('TcpExt counters are matched by name and their deltas cover the reported on
   const before = parseTcpExt('TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 445 445\nIpExt: InNoRoutes\nIpExt: 0\n');
   assert.deepEqual(before, { SyncookiesSent: 0, ListenOverflows: 445, ListenDrops: 445 });
   const after = { ...before, ListenOverflows: 450, ListenDrops: 451 };
-  assert.deepEqual(tcpExtDelta(before, after), { ListenOverflows: 5, ListenDrops: 6, TCPReqQFullDrop: 0, SyncookiesSent: 0, TCPSynRetrans: 0 });
+  assert.deepEqual(tcpExtDelta(before, after), {
+    ListenOverflows: 5,
+    ListenDrops: 6,
+    TCPReqQFullDrop: 0,
+    SyncookiesSent: 0,
+    TCPSynRetrans: 0,
+  });
   assert.throws(() => parseTcpExt('IpExt: a\nIpExt: 1\n'), /TcpExt/);
 });
 
@@ -62,14 +68,26 @@ test('the TIME_WAIT count comes from the TCP line of sockstat', () => {
   assert.equal(parseTimeWait('sockets: used 31\nTCP: inuse 5 orphan 0 tw 7 alloc 5 mem 40\nUDP: inuse 0 mem 0\n'), 7);
 });
 
-test('the busiest processes are listed with their share of a core, the run\'s own marked', () => {
-  const before = new Map([[1, { name: 'icecast2', ticks: 100 }], [2, { name: 'npm test', ticks: 0 }], [3, { name: 'idle', ticks: 5 }]]);
-  const after = new Map([[1, { name: 'icecast2', ticks: 120 }], [2, { name: 'npm test', ticks: 50 }], [3, { name: 'idle', ticks: 5 }], [4, { name: 'new', ticks: 90 }]]);
+test("the busiest processes are listed with their share of a core, the run's own marked", () => {
+  const before = new Map([
+    [1, { name: 'icecast2', ticks: 100 }],
+    [2, { name: 'npm test', ticks: 0 }],
+    [3, { name: 'idle', ticks: 5 }],
+  ]);
+  const after = new Map([
+    [1, { name: 'icecast2', ticks: 120 }],
+    [2, { name: 'npm test', ticks: 50 }],
+    [3, { name: 'idle', ticks: 5 }],
+    [4, { name: 'new', ticks: 90 }],
+  ]);
   // PID 4 started inside the window, so all of its 90 ticks count.
   assert.deepEqual(busiestProcesses(before, after, 1, 2, new Set([1]), 100), ['new[4] 90', 'npm test[2] 50', 'icecast2[1]* 20']);
 });
 
 test('the CPU model is the first "model name" of /proc/cpuinfo', () => {
-  assert.equal(parseCpuModel('processor\t: 0\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n'), 'AMD EPYC 7B13');
+  assert.equal(
+    parseCpuModel('processor\t: 0\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n'),
+    'AMD EPYC 7B13',
+  );
   assert.equal(parseCpuModel(''), 'unknown');
 });

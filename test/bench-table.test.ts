@@ -7,7 +7,8 @@ import test from 'node:test';
 import { planRuns, runTiming, type BenchOptions } from '../loadtest/bench/bench-plan.js';
 import { slowListenerCount, type RunResult } from '../loadtest/bench/bench-run.js';
 import { BENCH_END, BENCH_START, replaceMarkedSection } from '../loadtest/bench/bench-section.js';
-import { median, medianCell, ratioLines, steadyTable } from '../loadtest/bench/bench-table.js';
+import { medianCell, ratioLines, steadyTable } from '../loadtest/bench/bench-table.js';
+import { median } from '../loadtest/stats.js';
 import { icecastSlowCuts, relaycastSlowCuts } from '../loadtest/bench/slow-cuts.js';
 import type { LoadtestReport } from '../loadtest/report.js';
 
@@ -39,7 +40,19 @@ function run(server: 'relaycast' | 'icecast', listeners: number, cpu: number, er
     serverClosed: { total: 0, normal: 0, slow: 0, slowAfterLagS: dist(0, 0) },
   } as unknown as LoadtestReport;
   return {
-    spec: { kind: 'steady', server, listeners, repeat: 1, feedRate: 'realtime', slowFraction: 0, durationS: 38, windowFromS: 15, windowToS: 35, extraLoadFlags: [], label: 'x' },
+    spec: {
+      kind: 'steady',
+      server,
+      listeners,
+      repeat: 1,
+      feedRate: 'realtime',
+      slowFraction: 0,
+      durationS: 38,
+      windowFromS: 15,
+      windowToS: 35,
+      extraLoadFlags: [],
+      label: 'x',
+    },
     startedAt: '',
     commands: {},
     error,
@@ -53,11 +66,20 @@ function run(server: 'relaycast' | 'icecast', listeners: number, cpu: number, er
 }
 
 test('the steady table has one row per server and size with medians, relaycast first, failed runs left out', () => {
-  const results = [run('icecast', 5000, 40.5), run('relaycast', 5000, 24.3), run('relaycast', 5000, 23.1), run('relaycast', 5000, 26.1), run('relaycast', 5000, 99, 'boom')];
+  const results = [
+    run('icecast', 5000, 40.5),
+    run('relaycast', 5000, 24.3),
+    run('relaycast', 5000, 23.1),
+    run('relaycast', 5000, 26.1),
+    run('relaycast', 5000, 99, 'boom'),
+  ];
   const lines = steadyTable(results).split('\n');
   assert.equal(lines.length, 4);
   assert.match(lines[0], /^\| server \| listeners \| runs \| server CPU % of a core \|/);
-  assert.equal(lines[2], '| relaycast | 5000 | 3 | 24.3 (24.3, 23.1, 26.1) | 25.3 (25.3, 24.1, 27.1) | 62.0 → 67.0 | 1.02 | 0.6 / 45.0 | 4.0 | 128.0 (128.0) | 0 | 0 | 0 | 0 |');
+  assert.equal(
+    lines[2],
+    '| relaycast | 5000 | 3 | 24.3 (24.3, 23.1, 26.1) | 25.3 (25.3, 24.1, 27.1) | 62.0 → 67.0 | 1.02 | 0.6 / 45.0 | 4.0 | 128.0 (128.0) | 0 | 0 | 0 | 0 |',
+  );
   assert.match(lines[3], /^\| Icecast 2\.4 \| 5000 \| 1 \| 40\.5 \|.*\| 140\.0 \/ 1400\.0 \|.*\| 445 \|$/);
   assert.deepEqual(ratioLines(results), ['- 5000 listeners: server CPU 0.60×, core 0 busy 0.61×, TTFB p99 0.03×, KiB per listener 1.00×']);
 });
@@ -69,12 +91,32 @@ test('a run is measured only after the ramp and settling, and lasts until its wi
 
 test('the plan alternates relaycast and Icecast per repeat, then the two extra runs', () => {
   const o: BenchOptions = {
-    sizes: [1000, 5000], repeats: 2, servers: ['relaycast', 'icecast'], skipExtra: false, extraListeners: 1000, rampPerS: 500,
-    windowS: 20, slowDurationS: 180, slowFraction: 0.1, slowRateBytesPerS: 4000, bitrateKbps: 128, port: 18300,
+    sizes: [1000, 5000],
+    repeats: 2,
+    servers: ['relaycast', 'icecast'],
+    skipExtra: false,
+    extraListeners: 1000,
+    rampPerS: 500,
+    windowS: 20,
+    slowDurationS: 180,
+    slowFraction: 0.1,
+    slowRateBytesPerS: 4000,
+    bitrateKbps: 128,
+    port: 18300,
   };
   const labels = planRuns(o).map((r) => r.label);
-  assert.deepEqual(labels.slice(0, 4), ['steady-1000-r1-relaycast', 'steady-1000-r1-icecast', 'steady-1000-r2-relaycast', 'steady-1000-r2-icecast']);
-  assert.deepEqual(labels.slice(8), ['unlimited-1000-r1-relaycast', 'unlimited-1000-r1-icecast', 'slow-1000-r1-relaycast', 'slow-1000-r1-icecast']);
+  assert.deepEqual(labels.slice(0, 4), [
+    'steady-1000-r1-relaycast',
+    'steady-1000-r1-icecast',
+    'steady-1000-r2-relaycast',
+    'steady-1000-r2-icecast',
+  ]);
+  assert.deepEqual(labels.slice(8), [
+    'unlimited-1000-r1-relaycast',
+    'unlimited-1000-r1-icecast',
+    'slow-1000-r1-relaycast',
+    'slow-1000-r1-icecast',
+  ]);
   const slow = planRuns(o).find((r) => r.kind === 'slow');
   assert.deepEqual(slow?.extraLoadFlags, ['--slow-fraction', '0.1', '--slow-rate', '4000']);
   assert.equal(planRuns({ ...o, skipExtra: true, servers: ['icecast'] }).length, 4);
@@ -88,12 +130,15 @@ test('the slow run expects as many slow readers as the load tool makes', () => {
 
 test('the bench section replaces only what is between its markers, and is appended when there are none', () => {
   const doc = `# Benchmarks\n\nintro\n\n${BENCH_START}\nold table\n${BENCH_END}\n\n## Later section\n`;
-  assert.equal(replaceMarkedSection(doc, 'new table\n'), `# Benchmarks\n\nintro\n\n${BENCH_START}\nnew table\n${BENCH_END}\n\n## Later section\n`);
+  assert.equal(
+    replaceMarkedSection(doc, 'new table\n'),
+    `# Benchmarks\n\nintro\n\n${BENCH_START}\nnew table\n${BENCH_END}\n\n## Later section\n`,
+  );
   assert.equal(replaceMarkedSection('# Benchmarks\n', 'first'), `# Benchmarks\n\n${BENCH_START}\nfirst\n${BENCH_END}\n`);
   assert.throws(() => replaceMarkedSection(`${BENCH_END}\n${BENCH_START}`, 'x'), /broken/);
 });
 
-test('relaycast\'s slow cuts are its slow disconnects, in seconds since the load started', () => {
+test("relaycast's slow cuts are its slow disconnects, in seconds since the load started", () => {
   const start = 1_795_229_000_000;
   const log = [
     `{"level":30,"time":${start - 8000},"msg":"listener disconnected","listener":0,"reason":"slow"}`,

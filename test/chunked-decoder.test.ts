@@ -78,7 +78,10 @@ describe('ChunkedDecoder decoding', () => {
     c.decoder.push(latin1('a\r\n0123'));
     c.decoder.push(latin1('456'));
     c.decoder.push(latin1('789\r\n'));
-    assert.deepEqual(c.pieces.map((p) => Buffer.from(p).toString('latin1')), ['0123', '456', '789']);
+    assert.deepEqual(
+      c.pieces.map((p) => Buffer.from(p).toString('latin1')),
+      ['0123', '456', '789'],
+    );
   });
 
   test('sizes are hex in either case', () => {

@@ -26,9 +26,13 @@ test('relay --help shows every flag with its default and its environment variabl
     ['--source-timeout-ms', '10000', 'RELAYCAST_SOURCE_TIMEOUT_MS'],
     ['--header-timeout-ms', '10000', 'RELAYCAST_HEADER_TIMEOUT_MS'],
   ]) {
-    const line = stdout.split('\n').findIndex((l) => l.trimStart().startsWith(flag + ' '));
+    const line = stdout.split('\n').findIndex((l) => l.trimStart().startsWith(`${flag} `));
     assert.ok(line >= 0, `${flag} missing from --help`);
-    const block = stdout.split('\n').slice(line, line + 4).join(' ').replace(/\s+/g, ' ');
+    const block = stdout
+      .split('\n')
+      .slice(line, line + 4)
+      .join(' ')
+      .replace(/\s+/g, ' ');
     assert.match(block, new RegExp(`default: "?${def}"?`), `${flag} default`);
     assert.match(block, new RegExp(`env: ${env}`), `${flag} env`);
   }
@@ -66,7 +70,13 @@ test('without a password the relay generates one, prints it once, and it works',
   assert.equal(stderr.split(password).length - 1, 1, 'printed exactly once');
   assert.equal(stdout.includes(password), false, 'never in the logs');
   const ready = JSON.parse(stdout.split('\n').find((l) => l.includes('relay ready'))!) as { ingestPort: number };
-  const push = startTool(process.execPath, [CLI, 'push', SAMPLE_MP3, '--url', `http://source:${password}@127.0.0.1:${ready.ingestPort}/listen`]);
+  const push = startTool(process.execPath, [
+    CLI,
+    'push',
+    SAMPLE_MP3,
+    '--url',
+    `http://source:${password}@127.0.0.1:${ready.ingestPort}/listen`,
+  ]);
   t.after(() => push.child.kill('SIGKILL'));
   await waitFor(() => stdout.includes('"source connected"'), 5000, 'the source with the generated password');
   const wrong = await relaycast(['push', SAMPLE_MP3, '--url', `http://source:nope@127.0.0.1:${ready.ingestPort}/other`]);
@@ -92,7 +102,6 @@ test('SIGTERM ends listeners cleanly and exits 0 within 5 s; a second signal exi
   assert.ok(performance.now() - startedMs < 5000);
   await waitFor(() => listener.cleanEnd && legacy.cleanEnd, 2000, 'clean ends');
   assert.ok(relay.logs.some((l) => l.msg === 'listener disconnected' && l.reason === 'shutdown'));
-
 });
 
 /** A source that never answers our FIN, so the ingest port cannot finish closing. */
@@ -149,7 +158,21 @@ test('relaycast push sends AAC (ADTS) that ffmpeg decodes from the listener port
   if (!requireTool(t, 'ffmpeg')) return;
   const dir = mkdtempSync(join(tmpdir(), 'relaycast-aac-'));
   const aac = join(dir, 'tone.aac');
-  const made = await runTool('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=500:duration=12', '-c:a', 'aac', '-b:a', '96k', '-f', 'adts', aac]);
+  const made = await runTool('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=500:duration=12',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+    '-f',
+    'adts',
+    aac,
+  ]);
   assert.equal(made.code, 0, made.stderr);
   const relay = await RelayProcess.start();
   t.after(() => relay.stop());

@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULTS, MAX_HEAD_BYTES, RING_HEADROOM_BYTES, buildConfig, defaultBufferBytes, defaultLogFormat, generatePassword } from '../relay/config.js';
+import { DEFAULTS, RING_HEADROOM_BYTES, buildConfig, defaultBufferBytes, defaultLogFormat, generatePassword } from '../relay/config.js';
+import { MAX_HEAD_BYTES } from '../relay/formats/request-head.js';
 import { RelayError } from '../relay/errors.js';
 
 function configInvalid(message?: RegExp) {

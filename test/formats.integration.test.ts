@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseAdtsHeader, parseMp3Header, type FrameHeader } from '../ingest/frame-header.js';
+import { parseAdtsHeader, parseMp3Header, type FrameHeader } from '../relay/formats/frame-header.js';
 import { RawListener, hasTool, rawPutSource, requireTool, runTool } from './support/clients.js';
 import { assertCleanDecode, decodeFileWithFfmpeg, ffmpegToneSource } from './support/interop.js';
 import { RelayProcess } from './support/relay-process.js';
@@ -34,8 +34,28 @@ interface FrameCase {
 }
 
 const FRAME_CASES: FrameCase[] = [
-  { name: 'MP3 (libmp3lame, ffmpeg PUT)', mount: '/lame.mp3', contentType: 'audio/mpeg', encoder: ['-c:a', 'libmp3lame', '-b:a', '128k'], format: 'mp3', legacy: false, bytesPerSecond: 16000, parse: parseMp3Header, extension: 'mp3' },
-  { name: 'AAC (ffmpeg aac in ADTS, -legacy_icecast SOURCE)', mount: '/live.aac', contentType: 'audio/aac', encoder: ['-c:a', 'aac', '-b:a', '96k'], format: 'adts', legacy: true, bytesPerSecond: 12000, parse: parseAdtsHeader, extension: 'aac' },
+  {
+    name: 'MP3 (libmp3lame, ffmpeg PUT)',
+    mount: '/lame.mp3',
+    contentType: 'audio/mpeg',
+    encoder: ['-c:a', 'libmp3lame', '-b:a', '128k'],
+    format: 'mp3',
+    legacy: false,
+    bytesPerSecond: 16000,
+    parse: parseMp3Header,
+    extension: 'mp3',
+  },
+  {
+    name: 'AAC (ffmpeg aac in ADTS, -legacy_icecast SOURCE)',
+    mount: '/live.aac',
+    contentType: 'audio/aac',
+    encoder: ['-c:a', 'aac', '-b:a', '96k'],
+    format: 'adts',
+    legacy: true,
+    bytesPerSecond: 12000,
+    parse: parseAdtsHeader,
+    extension: 'aac',
+  },
 ];
 
 describe('MP3 and AAC encoded live: late listeners start on a frame', () => {
@@ -63,7 +83,8 @@ describe('MP3 and AAC encoded live: late listeners start on a frame', () => {
       const connected = await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === c.mount);
       assert.equal(connected.method, c.legacy ? 'SOURCE' : 'PUT');
       await waitFor(
-        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: c.mount })) >= JOIN_AFTER_SECONDS * c.bytesPerSecond,
+        async () =>
+          (await relay.metric('relaycast_source_received_bytes_total', { mount: c.mount })) >= JOIN_AFTER_SECONDS * c.bytesPerSecond,
         20_000,
         `${JOIN_AFTER_SECONDS} s of ${c.name}`,
       );
@@ -99,7 +120,6 @@ describe('other Content-Types are relayed byte for byte', () => {
   });
   after(() => relay.stop());
 
-
   /**
    * Sends `stream` in uneven pieces to one listener there from the start and
    * one that joins halfway: the first gets exactly the stream, the second
@@ -113,16 +133,17 @@ describe('other Content-Types are relayed byte for byte', () => {
     // Connected before the first byte (uWS sends the response head with the first body write).
     await relay.waitForLog((l) => l.msg === 'listener connected' && l.mount === mount);
     const half = Math.floor(stream.length / 2);
-    for (let off = 0, n = 1; off < half; off += n, n = (n * 7 + 13) % 5000 + 1) source.write(stream.subarray(off, Math.min(half, off + n)));
+    for (let off = 0, n = 1; off < half; off += n, n = ((n * 7 + 13) % 5000) + 1)
+      source.write(stream.subarray(off, Math.min(half, off + n)));
     await waitFor(() => early.bodyBytes >= half, 5000, 'the first half');
     assert.equal(early.headers.get('content-type'), contentType);
     const late = new RawListener(relay.port, mount);
     t.after(() => late.destroy());
-    await waitFor(() => late.bodyBytes > 0, 5000, 'the late listener\'s burst');
+    await waitFor(() => late.bodyBytes > 0, 5000, "the late listener's burst");
     source.write(stream.subarray(half));
     await waitFor(() => early.bodyBytes >= stream.length, 5000, 'the whole stream');
     assert.ok(early.body().equals(stream), 'the early listener got the stream byte for byte');
-    await waitFor(() => late.body().equals(stream.subarray(stream.length - late.bodyBytes)), 5000, 'the late listener\'s bytes');
+    await waitFor(() => late.body().equals(stream.subarray(stream.length - late.bodyBytes)), 5000, "the late listener's bytes");
     // With nothing to align on, the join is exactly --burst-bytes behind live.
     assert.equal(late.bodyBytes, stream.length - half + BURST_BYTES);
   }
@@ -144,7 +165,22 @@ describe('other Content-Types are relayed byte for byte', () => {
     const dir = mkdtempSync(join(tmpdir(), 'relaycast-ts-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'tone.ts');
-    const made = await runTool('ffmpeg', ['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=8', '-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mpegts', path]);
+    const made = await runTool('ffmpeg', [
+      '-hide_banner',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=8',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+      '-f',
+      'mpegts',
+      path,
+    ]);
     assert.equal(made.code, 0, made.stderr);
     await relaysExactly(t, '/tv', 'video/mp2t', readFileSync(path));
   });

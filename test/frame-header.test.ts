@@ -12,7 +12,7 @@ import {
   parseAdtsHeader,
   parseMp3Header,
   type ByteAt,
-} from '../ingest/frame-header.js';
+} from '../relay/formats/frame-header.js';
 
 function at(...header: number[]): ByteAt {
   return (i) => header[i] ?? 0;

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FrameIndex } from '../relay/frame-index.js';
+import { FrameIndex } from '../relay/core/frame-index.js';
 
 /** Every entry of the index in order, found by walking firstAtOrAfter from the start. */
 function entries(index: FrameIndex): number[] {
@@ -113,7 +113,10 @@ describe('FrameIndex once full', () => {
     const index = new FrameIndex(10, 1);
     for (let pos = 0; pos < 30; pos++) index.add(pos);
     assert.equal(index.size, HELD);
-    assert.deepEqual(entries(index), Array.from({ length: HELD }, (_, i) => 18 + i));
+    assert.deepEqual(
+      entries(index),
+      Array.from({ length: HELD }, (_, i) => 18 + i),
+    );
   });
 
   test('a target before the oldest held entry returns the oldest held entry', () => {

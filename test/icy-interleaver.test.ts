@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_WRITE_BYTES } from '../relay/fan-out.js';
-import { enableIcy, IcyInterleaver } from '../relay/icy-interleaver.js';
-import { encodeIcyBlock, ICY_METAINT } from '../relay/icy-metadata.js';
-import { Listener } from '../relay/listener.js';
-import { Mount } from '../relay/mount.js';
+import { enableIcy, IcyInterleaver } from '../relay/core/icy-interleaver.js';
+import { encodeIcyBlock, ICY_METAINT } from '../relay/formats/icy-metadata.js';
+import { Listener, MAX_WRITE_BYTES } from '../relay/core/listener.js';
+import { Mount } from '../relay/core/mount.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
 
 /** A pseudo-random byte pattern, so a byte out of place shows. */
@@ -26,7 +25,7 @@ function setTitle(mount: Mount, title: string): void {
  * `refuseEvery` (the bytes still count, as a sink copies them).
  */
 function run(opts: { ringBytes: number; chunks: number[]; titles?: Map<number, string>; refuseEvery?: number }) {
-  const mount = new Mount('/m', 'application/octet-stream', {}, opts.ringBytes);
+  const mount = new Mount<Listener>('/m', 'application/octet-stream', {}, opts.ringBytes);
   const listener = new Listener({ remoteAddress: '', userAgent: '', acceptedAtMs: 0, transport: 'socket' }, mount);
   assert.equal(enableIcy(listener, '1'), true);
   const icy = new IcyInterleaver(MAX_WRITE_BYTES);
@@ -59,8 +58,11 @@ test('blocks sit after exactly every 16000 audio bytes and the audio is the ring
   assert.deepEqual(audio, pattern(0, fed));
   assert.notEqual(fed % ICY_METAINT, 0, 'the feed ends between two boundaries');
   assert.equal(blocks.length, Math.floor(fed / ICY_METAINT));
-  blocks.forEach((b, i) => assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT));
-  assert.ok(blocks.every((b) => b.units === 0), 'no title set: every block is a single 0x00');
+  for (const [i, b] of blocks.entries()) assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT);
+  assert.ok(
+    blocks.every((b) => b.units === 0),
+    'no title set: every block is a single 0x00',
+  );
   assert.ok(Math.max(...writeSizes) <= MAX_WRITE_BYTES);
 });
 
@@ -90,8 +92,11 @@ test('a write never exceeds MAX_WRITE_BYTES even with a 4080-byte title and a wr
   assert.ok(Math.max(...writeSizes) <= MAX_WRITE_BYTES, `largest write ${Math.max(...writeSizes)}`);
   const { audio, blocks } = splitIcyStream(stream, ICY_METAINT);
   assert.deepEqual(audio, pattern(0, fed));
-  blocks.forEach((b, i) => assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT));
-  assert.ok(blocks.some((b) => b.units === 251), 'the long titles were sent');
+  for (const [i, b] of blocks.entries()) assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT);
+  assert.ok(
+    blocks.some((b) => b.units === 251),
+    'the long titles were sent',
+  );
 });
 
 test('refused writes keep the count exact: the listener resumes where its bytes ended', () => {
@@ -103,7 +108,7 @@ test('refused writes keep the count exact: the listener resumes where its bytes 
   const { stream, listener } = run({ ringBytes: 4 << 20, chunks, titles, refuseEvery: 2 });
   const { audio, blocks } = splitIcyStream(stream, ICY_METAINT);
   assert.deepEqual(audio, pattern(0, listener.pos));
-  blocks.forEach((b, i) => assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT));
+  for (const [i, b] of blocks.entries()) assert.equal(b.atAudioBytes, (i + 1) * ICY_METAINT);
   assert.deepEqual(
     blocks.filter((b) => b.units > 0).map((b) => streamTitleOf(b.payload)),
     ['A', 'B'],
@@ -111,8 +116,8 @@ test('refused writes keep the count exact: the listener resumes where its bytes 
 });
 
 test('a listener that did not ask for metadata is not switched on, nor is one on an Ogg mount', () => {
-  const mp3 = new Mount('/a', 'audio/mpeg', {}, 1 << 16);
-  const ogg = new Mount('/b', 'audio/ogg', {}, 1 << 16);
+  const mp3 = new Mount<Listener>('/a', 'audio/mpeg', {}, 1 << 16);
+  const ogg = new Mount<Listener>('/b', 'audio/ogg', {}, 1 << 16);
   const meta = { remoteAddress: '', userAgent: '', acceptedAtMs: 0, transport: 'uws' as const };
   assert.equal(enableIcy(new Listener(meta, mp3), undefined), false);
   assert.equal(enableIcy(new Listener(meta, mp3), '0'), false);

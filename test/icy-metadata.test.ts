@@ -8,7 +8,7 @@ import {
   parseIcyPayload,
   sanitizeIcyText,
   truncateUtf8,
-} from '../relay/icy-metadata.js';
+} from '../relay/formats/icy-metadata.js';
 
 test('a block is a length byte and StreamTitle/StreamUrl padded with NULs to a multiple of 16', () => {
   const block = Buffer.from(encodeIcyBlock('Artist - Song', 'http://x.example/'));
@@ -38,8 +38,12 @@ test('CR, LF, NUL, tabs and other control characters never reach a title', () =>
 
 test("apostrophes are kept, except one followed by ';' which would end the value early", () => {
   assert.equal(sanitizeIcyText("Don't Stop"), "Don't Stop");
-  assert.equal(sanitizeIcyText("evil';StreamUrl='http://x';"), 'evil\u2019;StreamUrl=\'http://x\u2019;');
-  const fields = parseIcyPayload(Buffer.from(encodeIcyBlock(fitIcyTitle("evil';StreamUrl='http://x", '').title, '')).subarray(1).toString('utf8'));
+  assert.equal(sanitizeIcyText("evil';StreamUrl='http://x';"), "evil\u2019;StreamUrl='http://x\u2019;");
+  const fields = parseIcyPayload(
+    Buffer.from(encodeIcyBlock(fitIcyTitle("evil';StreamUrl='http://x", '').title, ''))
+      .subarray(1)
+      .toString('utf8'),
+  );
   assert.deepEqual([...fields.keys()], ['StreamTitle']);
 });
 
@@ -60,7 +64,7 @@ test('truncateUtf8 backs off to the start of a multi-byte character', () => {
 });
 
 test('a long URL is capped and the title still fits', () => {
-  const { title, url } = fitIcyTitle('t'.repeat(5000), 'http://' + 'u'.repeat(5000));
+  const { title, url } = fitIcyTitle('t'.repeat(5000), `http://${'u'.repeat(5000)}`);
   assert.ok(Buffer.byteLength(url) <= 1024);
   assert.ok(encodeIcyBlock(title, url).length <= 1 + MAX_ICY_PAYLOAD_BYTES);
 });

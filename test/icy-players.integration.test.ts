@@ -31,7 +31,11 @@ describe('players report ICY titles', () => {
     if (!source) {
       const args = ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', SAMPLE_MP3, '-c', 'copy', '-f', 'mp3'];
       source = startTool('ffmpeg', [...args, `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${MOUNT}`]).child;
-      await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: MOUNT })) > 70_000, 15_000, 'a burst of audio');
+      await waitFor(
+        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: MOUNT })) > 70_000,
+        15_000,
+        'a burst of audio',
+      );
     }
     return true;
   }
@@ -39,7 +43,17 @@ describe('players report ICY titles', () => {
   test('ffprobe with -icy 1 shows the StreamTitle set through /admin/metadata, UTF-8 intact', async (t) => {
     if (!(await startSource(t)) || !requireTool(t, 'ffprobe')) return;
     assert.equal((await setSong(relay.port, MOUNT, UTF8_TITLE)).status, 200);
-    const probe = await runTool('ffprobe', ['-v', 'error', '-icy', '1', '-show_entries', 'format_tags', '-of', 'json', `${relay.listenUrl}${MOUNT}`]);
+    const probe = await runTool('ffprobe', [
+      '-v',
+      'error',
+      '-icy',
+      '1',
+      '-show_entries',
+      'format_tags',
+      '-of',
+      'json',
+      `${relay.listenUrl}${MOUNT}`,
+    ]);
     assert.equal(probe.code, 0, probe.stderr);
     const tags = (JSON.parse(probe.stdout) as { format: { tags: Record<string, string> } }).format.tags;
     assert.equal(tags.StreamTitle, UTF8_TITLE);
@@ -48,7 +62,20 @@ describe('players report ICY titles', () => {
   test('ffmpeg playing with ICY on reports a new title while it plays', async (t) => {
     if (!(await startSource(t))) return;
     await setSong(relay.port, MOUNT, 'Before the change');
-    const player = startTool('ffmpeg', ['-hide_banner', '-v', 'verbose', '-icy', '1', '-i', `${relay.listenUrl}${MOUNT}`, '-t', '30', '-f', 'null', '-']);
+    const player = startTool('ffmpeg', [
+      '-hide_banner',
+      '-v',
+      'verbose',
+      '-icy',
+      '1',
+      '-i',
+      `${relay.listenUrl}${MOUNT}`,
+      '-t',
+      '30',
+      '-f',
+      'null',
+      '-',
+    ]);
     t.after(() => player.child.kill('SIGKILL'));
     await waitFor(() => player.stderr().includes('Metadata update for StreamTitle: Before the change'), 10_000, 'the first title');
     await setSong(relay.port, MOUNT, `${UTF8_TITLE} (live)`);
@@ -59,7 +86,9 @@ describe('players report ICY titles', () => {
   test('mpv shows the new icy-title while it plays', async (t) => {
     if (!(await startSource(t)) || !requireTool(t, 'mpv')) return;
     await setSong(relay.port, MOUNT, 'mpv first');
-    const mpv = spawn('mpv', ['--no-config', '--no-video', '--ao=null', '--length=30', `${relay.listenUrl}${MOUNT}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const mpv = spawn('mpv', ['--no-config', '--no-video', '--ao=null', '--length=30', `${relay.listenUrl}${MOUNT}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     t.after(() => mpv.kill('SIGKILL'));
     let out = '';
     mpv.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

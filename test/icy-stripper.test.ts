@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IcyStripper } from '../ingest/icy-stripper.js';
-import { encodeIcyBlock } from '../relay/icy-metadata.js';
+import { encodeIcyBlock } from '../relay/formats/icy-metadata.js';
 
 /** Audio bytes with a recognizable pattern and no relation to block bytes. */
 function audioBytes(from: number, length: number): Buffer {
@@ -61,16 +61,35 @@ test('a stream split at every single byte position gives the same audio and titl
 
 test('a stream fed one byte at a time, and in odd sizes, gives the same audio and titles', () => {
   const stream = interleave(16000, 100_000, TITLE_AT);
-  const byteByByte = strip(stream, 16000, Array.from({ length: stream.length - 1 }, (_, i) => i + 1));
+  const byteByByte = strip(
+    stream,
+    16000,
+    Array.from({ length: stream.length - 1 }, (_, i) => i + 1),
+  );
   assert.deepEqual(byteByByte.audio, audioBytes(0, 100_000));
   assert.equal(byteByByte.titles.length, 3);
   const odd: number[] = [];
-  for (let at = 0, step = 1; at < stream.length; step = (step * 7 + 3) % 5003) odd.push((at += step));
-  const oddSizes = strip(stream, 16000, odd.filter((c) => c < stream.length));
+  for (let at = 0, step = 1; at < stream.length; step = (step * 7 + 3) % 5003) {
+    at += step;
+    odd.push(at);
+  }
+  const oddSizes = strip(
+    stream,
+    16000,
+    odd.filter((c) => c < stream.length),
+  );
   assert.deepEqual(oddSizes.audio, audioBytes(0, 100_000));
   assert.deepEqual(oddSizes.titles, byteByByte.titles);
 });
 
 test('an invalid metaint is refused', () => {
-  assert.throws(() => new IcyStripper(0, () => undefined, () => undefined), RangeError);
+  assert.throws(
+    () =>
+      new IcyStripper(
+        0,
+        () => undefined,
+        () => undefined,
+      ),
+    RangeError,
+  );
 });

@@ -25,9 +25,12 @@ function readIcyBody(body: Buffer) {
   // Any block byte left in the audio, or audio taken for a block, breaks a frame here.
   const { serials, trailing } = frameSerials(audio);
   for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `frame ${i} follows frame ${i - 1}`);
-  blocks.forEach((b, i) => assert.equal(b.atAudioBytes, (i + 1) * METAINT));
+  for (const [i, b] of blocks.entries()) assert.equal(b.atAudioBytes, (i + 1) * METAINT);
   const titles = blocks.filter((b) => b.units > 0).map((b) => streamTitleOf(b.payload));
-  assert.ok(titles.every((t) => t !== undefined), 'every non-empty block is a StreamTitle');
+  assert.ok(
+    titles.every((t) => t !== undefined),
+    'every non-empty block is a StreamTitle',
+  );
   return { serials, trailing, blocks, titles };
 }
 
@@ -92,12 +95,7 @@ describe('ICY metadata on the listener streams', () => {
     const listener = new RawListener(relay.port, mount, { headers: { 'Icy-MetaData': '1' } });
     t.after(() => listener.destroy());
     await waitFor(() => listener.bodyBytes > 30_000, 5000, 'the burst');
-    const hostile = [
-      "Quote ' in';StreamUrl='http://evil/';",
-      'CRLF\r\nX-Injected: 1\r\n\r\nbody',
-      'NUL\0in\0title',
-      'Z'.repeat(10_000),
-    ];
+    const hostile = ["Quote ' in';StreamUrl='http://evil/';", 'CRLF\r\nX-Injected: 1\r\n\r\nbody', 'NUL\0in\0title', 'Z'.repeat(10_000)];
     for (const song of hostile) {
       const res = await setSong(relay.port, mount, song);
       assert.equal(res.status, 200, song.slice(0, 20));
@@ -145,7 +143,10 @@ describe('title updates and their refusals', () => {
       [relay.ingestPort, false, 'admin:admin-pw'],
     ] as const) {
       const song = `t-${port}-${http10}-${credentials.split(':')[0]}`;
-      const res = await titleUpdate(port, `/admin/metadata?mount=/m&mode=updinfo&song=${song}&url=http%3A%2F%2Fexample.com%2F`, { credentials, http10 });
+      const res = await titleUpdate(port, `/admin/metadata?mount=/m&mode=updinfo&song=${song}&url=http%3A%2F%2Fexample.com%2F`, {
+        credentials,
+        http10,
+      });
       assert.equal(res.status, 200, `${port} ${http10}`);
       assert.match(res.headers.get('content-type') ?? '', /^text\/xml/);
       assert.equal(res.body, OK_XML);
@@ -160,16 +161,22 @@ describe('title updates and their refusals', () => {
     });
     assert.equal(both.status, 200);
     await relay.waitForLog((l) => l.msg === 'title changed' && l.title === 'Sigur Rós - Hoppípolla');
-    const latin1 = await titleUpdate(relay.ingestPort, '/admin/metadata?mount=/m&mode=updinfo&charset=ISO-8859-1&song=Bj%F6rk%20-%20J%F3ga', {
-      credentials: `source:${PASSWORD}`,
-      http10: true,
-    });
+    const latin1 = await titleUpdate(
+      relay.ingestPort,
+      '/admin/metadata?mount=/m&mode=updinfo&charset=ISO-8859-1&song=Bj%F6rk%20-%20J%F3ga',
+      {
+        credentials: `source:${PASSWORD}`,
+        http10: true,
+      },
+    );
     assert.equal(latin1.status, 200);
     await relay.waitForLog((l) => l.msg === 'title changed' && l.title === 'Björk - Jóga');
   });
 
   test('SHOUTcast admin.cgi with pass= sets the --shoutcast-mount title on either port', async () => {
-    const viaIngest = await titleUpdate(relay.ingestPort, `/admin.cgi?pass=${PASSWORD}&mode=updinfo&song=From%20admin.cgi`, { http10: true });
+    const viaIngest = await titleUpdate(relay.ingestPort, `/admin.cgi?pass=${PASSWORD}&mode=updinfo&song=From%20admin.cgi`, {
+      http10: true,
+    });
     assert.equal(viaIngest.status, 200, viaIngest.body);
     await relay.waitForLog((l) => l.msg === 'title changed' && l.mount === '/sc' && l.title === 'From admin.cgi' && l.via === 'admin.cgi');
     const viaListener = await titleUpdate(relay.port, `/admin.cgi?pass=admin-pw&mode=updinfo&song=Second%20admin.cgi`);
@@ -199,7 +206,7 @@ describe('title updates and their refusals', () => {
       await waitFor(() => relay.countLogs((l) => l.code === code) > logged, 5000, `${code} logged`);
     }
     assert.equal(lastTitle(), before, 'no refused update changed a title');
-    assert.equal(await relay.metric('relaycast_refusals_total', { code: 'ADMIN_AUTH_REQUIRED', status: '401' }) >= 2, true);
+    assert.equal((await relay.metric('relaycast_refusals_total', { code: 'ADMIN_AUTH_REQUIRED', status: '401' })) >= 2, true);
     assert.ok((await relay.metric('relaycast_title_updates_total', { mount: '/m' })) >= 4);
   });
 });

@@ -40,8 +40,24 @@ interface OggCase {
 }
 
 const CASES: OggCase[] = [
-  { codec: 'vorbis', mount: '/vorbis.ogg', contentType: 'application/ogg', encoder: ['-c:a', 'libvorbis', '-q:a', '4'], format: 'ogg', sampleRateHz: 44100, headerPackets: 3 },
-  { codec: 'opus', mount: '/opus.opus', contentType: 'audio/ogg', encoder: ['-c:a', 'libopus', '-b:a', '96k'], format: 'opus', sampleRateHz: 48000, headerPackets: 2 },
+  {
+    codec: 'vorbis',
+    mount: '/vorbis.ogg',
+    contentType: 'application/ogg',
+    encoder: ['-c:a', 'libvorbis', '-q:a', '4'],
+    format: 'ogg',
+    sampleRateHz: 44100,
+    headerPackets: 3,
+  },
+  {
+    codec: 'opus',
+    mount: '/opus.opus',
+    contentType: 'audio/ogg',
+    encoder: ['-c:a', 'libopus', '-b:a', '96k'],
+    format: 'opus',
+    sampleRateHz: 48000,
+    headerPackets: 2,
+  },
 ];
 
 /** Seconds of audio the pages in `body` reach (the last page's granule position). */
@@ -61,7 +77,9 @@ describe('Ogg Vorbis and Opus pushed by ffmpeg', () => {
     relay = await RelayProcess.start(['--burst-bytes', String(BURST_BYTES)]);
     if (!hasTool('ffmpeg')) return; // the tests skip, or fail under CI
     for (const c of CASES) {
-      sources.push(ffmpegToneSource(relay, c.mount, { codec: c.encoder, format: c.format, contentType: c.contentType, sampleRateHz: c.sampleRateHz }));
+      sources.push(
+        ffmpegToneSource(relay, c.mount, { codec: c.encoder, format: c.format, contentType: c.contentType, sampleRateHz: c.sampleRateHz }),
+      );
     }
     for (const c of CASES) {
       await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === c.mount);
@@ -84,7 +102,10 @@ describe('Ogg Vorbis and Opus pushed by ffmpeg', () => {
       await waitFor(() => readPages(listener.body()).pages.length >= c.headerPackets + 3, 5000, 'headers and three audio pages');
       assert.equal(listener.headers.get('content-type'), c.contentType);
       const { pages } = readPages(listener.body());
-      assert.ok(pages.every((p) => p.crcOk), 'every page is intact');
+      assert.ok(
+        pages.every((p) => p.crcOk),
+        'every page is intact',
+      );
       assert.equal(pages[0].flags, OGG_BOS, 'the first page is the BOS page');
       // The watcher saw this stream from its start: its pages before the first with a granule position are the headers.
       const original = readPages(watcher.body());
@@ -105,7 +126,7 @@ describe('Ogg Vorbis and Opus pushed by ffmpeg', () => {
       // HTTP/1.0 players on the ingest port get the same headers first.
       const http10 = new RawListener(relay.ingestPort, c.mount, { http10: true });
       t.after(() => http10.destroy());
-      await waitFor(() => http10.bodyBytes > originalHeaders.length + 1000, 5000, 'the HTTP/1.0 listener\'s headers and audio');
+      await waitFor(() => http10.bodyBytes > originalHeaders.length + 1000, 5000, "the HTTP/1.0 listener's headers and audio");
       assert.deepEqual(http10.body().subarray(0, originalHeaders.length), originalHeaders);
       assert.equal(readPages(http10.body()).pages[headerPages].flags & OGG_CONTINUED, 0);
     });
@@ -139,11 +160,30 @@ describe('Ogg streams that change: chaining and a new source', () => {
   /** A Vorbis file of `seconds` of a tone, written by ffmpeg. */
   async function vorbisFile(name: string, hz: number, seconds: number): Promise<Buffer> {
     const path = join(dir, name);
-    const r = await runTool('ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=44100:duration=${seconds}`, '-f', 'lavfi', '-i', `anoisesrc=amplitude=0.05:sample_rate=44100:duration=${seconds}`, '-filter_complex', 'amix=inputs=2', '-c:a', 'libvorbis', '-f', 'ogg', path]);
+    const r = await runTool('ffmpeg', [
+      '-hide_banner',
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${hz}:sample_rate=44100:duration=${seconds}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `anoisesrc=amplitude=0.05:sample_rate=44100:duration=${seconds}`,
+      '-filter_complex',
+      'amix=inputs=2',
+      '-c:a',
+      'libvorbis',
+      '-f',
+      'ogg',
+      path,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return readFileSync(path);
   }
-
 
   /**
    * Each logical stream in `bytes` (split at its BOS pages) decodes from its
@@ -152,7 +192,9 @@ describe('Ogg streams that change: chaining and a new source', () => {
    * concatenated; each part on its own is what a decoder starts afresh on.
    */
   async function decodesCleanly(name: string, bytes: Buffer): Promise<void> {
-    const starts = readPages(bytes).pages.filter((p) => p.flags & OGG_BOS).map((p) => p.offset);
+    const starts = readPages(bytes)
+      .pages.filter((p) => p.flags & OGG_BOS)
+      .map((p) => p.offset);
     for (let i = 0; i < starts.length; i++) {
       const path = join(dir, `${name}-${i}.ogg`);
       writeFileSync(path, bytes.subarray(starts[i], starts[i + 1] ?? bytes.length));
@@ -170,21 +212,27 @@ describe('Ogg streams that change: chaining and a new source', () => {
     source.write(first);
     const before = new RawListener(relay.port, '/chain.ogg');
     t.after(() => before.destroy());
-    await waitFor(() => before.bodyBytes > 0, 5000, 'the first listener\'s burst');
+    await waitFor(() => before.bodyBytes > 0, 5000, "the first listener's burst");
     // Chained Ogg: the second file's BOS follows the first's EOS page.
     source.write(second);
     await waitFor(() => before.body().includes(second.subarray(second.length - 2000)), 5000, 'the end of the second stream');
-    const seen = readPages(before.body()).pages.filter((p) => p.flags & OGG_BOS).map((p) => p.serial);
+    const seen = readPages(before.body())
+      .pages.filter((p) => p.flags & OGG_BOS)
+      .map((p) => p.serial);
     assert.deepEqual(seen, [readPages(first).pages[0].serial, secondPages[0].serial], 'both BOS pages, the second in-band');
     await decodesCleanly('before', before.body());
 
     const later = new RawListener(relay.port, '/chain.ogg');
     t.after(() => later.destroy());
-    await waitFor(() => later.bodyBytes >= BURST_BYTES, 5000, 'the second listener\'s burst');
+    await waitFor(() => later.bodyBytes >= BURST_BYTES, 5000, "the second listener's burst");
     const got = readPages(later.body()).pages;
     const headerPages = secondPages.findIndex((p) => p.granule > 0n);
     const secondHeaderBytes = secondPages[headerPages].offset;
-    assert.deepEqual(later.body().subarray(0, secondHeaderBytes), second.subarray(0, secondHeaderBytes), 'the second stream\'s header pages first');
+    assert.deepEqual(
+      later.body().subarray(0, secondHeaderBytes),
+      second.subarray(0, secondHeaderBytes),
+      "the second stream's header pages first",
+    );
     assert.ok(got[headerPages].sequence > headerPages + 1, `then audio from mid-stream (page ${got[headerPages].sequence})`);
     assert.ok(got.every((p) => p.serial === secondPages[0].serial));
     await decodesCleanly('later', later.body());
@@ -201,7 +249,7 @@ describe('Ogg streams that change: chaining and a new source', () => {
     const listener = new RawListener(relay.port, '/reconnect.ogg');
     t.after(() => listener.destroy());
     const wholePages = first.subarray(0, firstPages[6].offset);
-    await waitFor(() => listener.body().includes(wholePages.subarray(wholePages.length - 1000)), 5000, 'the first source\'s whole pages');
+    await waitFor(() => listener.body().includes(wholePages.subarray(wholePages.length - 1000)), 5000, "the first source's whole pages");
     source1.end();
     await relay.waitForLog((l) => l.msg === 'source disconnected' && l.mount === '/reconnect.ogg');
     const source2 = await rawPutSource(relay.ingestPort, '/reconnect.ogg', 'application/ogg');
@@ -215,7 +263,10 @@ describe('Ogg streams that change: chaining and a new source', () => {
     const audio = body.subarray(firstHeaderBytes);
     const expected = Buffer.concat([wholePages, second]);
     assert.deepEqual(audio, expected.subarray(expected.length - audio.length));
-    assert.ok(firstPages.some((p) => p.offset === wholePages.length - (audio.length - second.length)), 'the listener\'s audio began on a page');
+    assert.ok(
+      firstPages.some((p) => p.offset === wholePages.length - (audio.length - second.length)),
+      "the listener's audio began on a page",
+    );
     await decodesCleanly('reconnect', body);
     const later = new RawListener(relay.port, '/reconnect.ogg');
     t.after(() => later.destroy());

@@ -111,7 +111,11 @@ describe('encoders push in as configured for Icecast', () => {
   });
 
   async function filled(mount: string): Promise<void> {
-    await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > BURST_BYTES, 20_000, `a burst on ${mount}`);
+    await waitFor(
+      async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > BURST_BYTES,
+      20_000,
+      `a burst on ${mount}`,
+    );
   }
 
   test('ezstream (libshout) is refused on its credential-less probe, then streams with HTTP/1.0 SOURCE and is decoded cleanly', async (t) => {
@@ -128,15 +132,25 @@ describe('encoders push in as configured for Icecast', () => {
     assert.equal(relay.logs.filter((l) => l.msg === 'source connected' && l.mount === '/ezstream').length, 1, stderrOf.get('ezstream')?.());
   });
 
-  for (const [mount, codec] of [['/liquidsoap.mp3', 'mp3'], ['/liquidsoap.ogg', 'vorbis'], ['/liquidsoap.opus', 'opus']] as const) {
+  for (const [mount, codec] of [
+    ['/liquidsoap.mp3', 'mp3'],
+    ['/liquidsoap.ogg', 'vorbis'],
+    ['/liquidsoap.opus', 'opus'],
+  ] as const) {
     test(`liquidsoap output.icecast ${codec} is accepted and decoded by ffmpeg and mpv with no errors`, async (t) => {
       if (!requireTool(t, 'liquidsoap') || !requireTool(t, 'ffmpeg') || !requireTool(t, 'mpv')) return;
       // liquidsoap takes a few seconds to start; it sends SOURCE over HTTP/1.0.
-      const connected = await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === mount, 30_000).catch((err: Error) => {
-        throw new Error(`${err.message}; liquidsoap said: ${stderrOf.get('liquidsoap')?.()}`);
-      });
+      const connected = await relay
+        .waitForLog((l) => l.msg === 'source connected' && l.mount === mount, 30_000)
+        .catch((err: Error) => {
+          throw new Error(`${err.message}; liquidsoap said: ${stderrOf.get('liquidsoap')?.()}`);
+        });
       assert.match(String(connected.agent), /^Liquidsoap\//);
-      await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 16384, 20_000, `audio on ${mount}`);
+      await waitFor(
+        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 16384,
+        20_000,
+        `audio on ${mount}`,
+      );
       const url = `${relay.listenUrl}${mount}`;
       const [ffmpeg, mpv] = await Promise.all([decodeWithFfmpeg(url, 3), decodeWithMpv(url, 3)]);
       assertCleanDecode('ffmpeg', ffmpeg);

@@ -12,7 +12,17 @@ import { waitFor } from './support/wait.js';
 
 test('a pretty line shows time, level, message and fields, quoting only what needs it', () => {
   const line = prettyLine(
-    JSON.stringify({ level: 30, time: Date.UTC(2024, 0, 2, 3, 4, 5, 678), pid: 1, hostname: 'h', app: 'relaycast', msg: 'listener connected', mount: '/listen', agent: 'VLC 3.0', listener: 7 }),
+    JSON.stringify({
+      level: 30,
+      time: Date.UTC(2024, 0, 2, 3, 4, 5, 678),
+      pid: 1,
+      hostname: 'h',
+      app: 'relaycast',
+      msg: 'listener connected',
+      mount: '/listen',
+      agent: 'VLC 3.0',
+      listener: 7,
+    }),
   );
   assert.equal(line, '03:04:05.678 INFO  listener connected mount=/listen agent="VLC 3.0" listener=7\n');
   assert.equal(prettyLine('not json'), 'not json\n');
@@ -27,7 +37,11 @@ test('the relay logs readable lines with --log-format pretty, and none per chunk
   t.after(() => child.kill());
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const ready = await waitFor(() => /^\d\d:\d\d:\d\d\.\d{3} INFO  relay ready port=(\d+) ingestPort=(\d+)/m.exec(out) ?? undefined, 10_000, 'relay ready');
+  const ready = await waitFor(
+    () => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}relay ready port=(\d+) ingestPort=(\d+)/m.exec(out) ?? undefined,
+    10_000,
+    'relay ready',
+  );
   assert.doesNotMatch(out, /^\{/m, 'no JSON lines');
   const [port, ingestPort] = [Number(ready[1]), Number(ready[2])];
 
@@ -37,11 +51,22 @@ test('the relay logs readable lines with --log-format pretty, and none per chunk
   source.pace(200);
   const listener = new RawListener(port, '/listen');
   t.after(() => listener.destroy());
-  await waitFor(() => /INFO  listener connected mount=\/listen listener=\d+ remote=127\.0\.0\.1/.test(out), 5000, 'a pretty connect line');
+  await waitFor(
+    () => /INFO {2}listener connected mount=\/listen listener=\d+ remote=127\.0\.0\.1/.test(out),
+    5000,
+    'a pretty connect line',
+  );
   const linesAfterConnect = out.split('\n').length;
   // Some hundred source writes and flushes later, still no new line.
   await waitFor(() => listener.bodyBytes > 200 * 417, 10_000, 'a couple of hundred frames');
-  assert.equal(out.split('\n').length, linesAfterConnect, `new lines while streaming:\n${out.split('\n').slice(linesAfterConnect - 1).join('\n')}`);
+  assert.equal(
+    out.split('\n').length,
+    linesAfterConnect,
+    `new lines while streaming:\n${out
+      .split('\n')
+      .slice(linesAfterConnect - 1)
+      .join('\n')}`,
+  );
 });
 
 test('JSON stays the format when stdout is not a terminal', async (t) => {

@@ -17,7 +17,9 @@ test('promtool accepts /metrics, and listener counts and disconnect reasons matc
   source.pace(40);
   const listeners = [0, 1, 2].map(() => new RawListener(relay.port, '/listen'));
   listeners.push(new RawListener(relay.ingestPort, '/listen', { http10: true }));
-  t.after(() => listeners.forEach((l) => l.destroy()));
+  t.after(() => {
+    for (const l of listeners) l.destroy();
+  });
   await waitFor(() => listeners.every((l) => l.bodyBytes > 0), 5000, 'four listeners receiving');
 
   const mount = { mount: '/listen' };

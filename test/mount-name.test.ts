@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RelayError, type ErrorCode } from '../relay/errors.js';
-import { isReservedPath, mountNameOf } from '../relay/mount-name.js';
+import { isReservedPath, mountNameOf } from '../relay/formats/mount-name.js';
 
 function refusedWith(code: ErrorCode, status: number) {
   return (err: unknown) => {
@@ -89,7 +89,18 @@ describe('mountNameOf', () => {
 
 describe('isReservedPath', () => {
   test('reserved paths and prefixes are recognised case-insensitively', () => {
-    for (const path of ['/metrics', '/Metrics', '/admin', '/admin/', '/admin/x', '/status', '/status-json.xsl', '/metrics/', '/healthz', '/favicon.ico']) {
+    for (const path of [
+      '/metrics',
+      '/Metrics',
+      '/admin',
+      '/admin/',
+      '/admin/x',
+      '/status',
+      '/status-json.xsl',
+      '/metrics/',
+      '/healthz',
+      '/favicon.ico',
+    ]) {
       assert.equal(isReservedPath(path), true, path);
     }
   });

@@ -4,11 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OGG_BOS, oggHeaderPackets, oggPageCrcOk, parseOggPage, type OggPage } from '../ingest/ogg-page.js';
+import { OGG_BOS, oggHeaderPackets, oggPageCrcOk, parseOggPage, type OggPage } from '../relay/formats/ogg-page.js';
 import { filler, oggPage, opusHeadPacket, vorbisIdPacket } from './support/ogg-pages.js';
 
 /** The first (BOS) page of a Vorbis file and of an Opus file written by ffmpeg 5.1 (libvorbis, libopus). */
-const FFMPEG_VORBIS_BOS = '4f676753000200000000000000000e894a2d000000007f300406011e01766f72626973000000000144ac0000000000008038010000000000b801';
+const FFMPEG_VORBIS_BOS =
+  '4f676753000200000000000000000e894a2d000000007f300406011e01766f72626973000000000144ac0000000000008038010000000000b801';
 const FFMPEG_OPUS_BOS = '4f67675300020000000000000000c557d85a00000000ebeceba601134f707573486561640101380180bb0000000000';
 
 function parse(bytes: Uint8Array): OggPage {
@@ -36,13 +37,22 @@ describe('parseOggPage', () => {
     assert.equal(page.lengthBytes, 47);
     assert.ok(oggPageCrcOk((i) => bytes[i], page));
     bytes[40] ^= 0x10;
-    assert.equal(oggPageCrcOk((i) => bytes[i], page), false);
+    assert.equal(
+      oggPageCrcOk((i) => bytes[i], page),
+      false,
+    );
   });
 
   test('needs the whole segment table before it knows the length', () => {
     const page = oggPage({ serial: 1, sequence: 3, packets: [filler(600, 1), filler(10, 2)] });
-    assert.equal(parseOggPage((i) => page[i], 3), 'short');
-    assert.equal(parseOggPage((i) => page[i], 27), 'short');
+    assert.equal(
+      parseOggPage((i) => page[i], 3),
+      'short',
+    );
+    assert.equal(
+      parseOggPage((i) => page[i], 27),
+      'short',
+    );
     const whole = parse(page);
     assert.equal(whole.lengthBytes, page.length);
     assert.equal(whole.packetsEnded, 2);
@@ -57,12 +67,24 @@ describe('parseOggPage', () => {
     const page = oggPage({ serial: 1, sequence: 0, packets: [filler(5, 1)] });
     const notOgg = Uint8Array.from(page);
     notOgg[3] = 0x54;
-    assert.equal(parseOggPage((i) => notOgg[i], notOgg.length), undefined);
+    assert.equal(
+      parseOggPage((i) => notOgg[i], notOgg.length),
+      undefined,
+    );
     const version1 = Uint8Array.from(page);
     version1[4] = 1;
-    assert.equal(parseOggPage((i) => version1[i], version1.length), undefined);
-    assert.equal(parseOggPage((i) => [0x4f, 0x67, 0x67][i], 3), 'short');
-    assert.equal(parseOggPage((i) => [0x4f, 0x68][i], 2), undefined);
+    assert.equal(
+      parseOggPage((i) => version1[i], version1.length),
+      undefined,
+    );
+    assert.equal(
+      parseOggPage((i) => [0x4f, 0x67, 0x67][i], 3),
+      'short',
+    );
+    assert.equal(
+      parseOggPage((i) => [0x4f, 0x68][i], 2),
+      undefined,
+    );
   });
 });
 

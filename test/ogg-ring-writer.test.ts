@@ -5,10 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FrameIndex } from '../relay/frame-index.js';
-import { Mount } from '../relay/mount.js';
-import { OggRingWriter } from '../relay/ogg-ring-writer.js';
-import { Ring } from '../relay/ring.js';
+import { FrameIndex } from '../relay/core/frame-index.js';
+import { Mount } from '../relay/core/mount.js';
+import { OggRingWriter } from '../relay/core/ogg-ring-writer.js';
+import { Ring } from '../relay/core/ring.js';
 import {
   OGG_BOS,
   OGG_CONTINUED,
@@ -38,7 +38,12 @@ function vorbisHeaders(serial: number): Uint8Array[] {
 
 function audioPages(serial: number, firstSequence: number, count: number, bytes = 1500): Uint8Array[] {
   return Array.from({ length: count }, (_, i) =>
-    oggPage({ serial, sequence: firstSequence + i, granule: (firstSequence + i) * 1024, packets: [filler(bytes - 300, i), filler(250, i + 1)] }),
+    oggPage({
+      serial,
+      sequence: firstSequence + i,
+      granule: (firstSequence + i) * 1024,
+      packets: [filler(bytes - 300, i), filler(250, i + 1)],
+    }),
   );
 }
 
@@ -61,7 +66,8 @@ describe('OggRingWriter', () => {
     let nextPage = 0;
     for (let off = 0; off < stream.length; off += 333) {
       w.write(stream.subarray(off, off + 333));
-      while (nextPage < pages.length && expectHead + pages[nextPage].length <= Math.min(stream.length, off + 333)) expectHead += pages[nextPage++].length;
+      while (nextPage < pages.length && expectHead + pages[nextPage].length <= Math.min(stream.length, off + 333))
+        expectHead += pages[nextPage++].length;
       assert.equal(ring.head, expectHead, `after ${off + 333} bytes`);
     }
     assert.equal(ring.head, stream.length);
@@ -107,7 +113,10 @@ describe('Ogg header capture and joins', () => {
     assert.ok(prefix);
     const firstBytes = readPages(concat(prefix, mount.ring.copyOut(pos, mount.ring.head)));
     assert.equal(firstBytes.trailing, 0);
-    assert.deepEqual(firstBytes.pages.slice(0, 4).map((p) => p.sequence), [0, 1, 2, offsets.indexOf(pos) + 3]);
+    assert.deepEqual(
+      firstBytes.pages.slice(0, 4).map((p) => p.sequence),
+      [0, 1, 2, offsets.indexOf(pos) + 3],
+    );
     assert.ok(firstBytes.pages.every((p) => p.crcOk));
   });
 

@@ -56,11 +56,22 @@ test('the Grafana dashboard loads from file provisioning: a datasource variable,
   const variable = dashboard.templating.list.find((v) => v.type === 'datasource');
   assert.deepEqual([variable?.name, variable?.query], ['datasource', 'prometheus']);
   for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: '${datasource}' is Grafana's datasource variable, spelled literally in the dashboard JSON; it is no JS template.
     assert.equal(panel.datasource?.uid, '${datasource}', `panel ${panel.title} uses the datasource variable`);
     assert.ok((panel.targets ?? []).length > 0, `panel ${panel.title} has a query`);
   }
   const titles = dashboard.panels.map((p) => p.title).join('\n');
-  for (const wanted of [/Listeners per mount/, /Bytes out per second/, /CPU per connection/, /Memory per connection/, /lag distribution/i, /disconnects by reason/, /Source up\/down/, /Source bitrate/, /Time to first byte/]) {
+  for (const wanted of [
+    /Listeners per mount/,
+    /Bytes out per second/,
+    /CPU per connection/,
+    /Memory per connection/,
+    /lag distribution/i,
+    /disconnects by reason/,
+    /Source up\/down/,
+    /Source bitrate/,
+    /Time to first byte/,
+  ]) {
     assert.match(titles, wanted);
   }
   assert.ok(dashboardExpressions().length >= 20);
@@ -79,7 +90,9 @@ test('a real Prometheus scraping the relay sees the listeners connected, and eve
     new RawListener(relay.port, '/listen'),
     new RawListener(relay.ingestPort, '/listen', { http10: true }),
   ];
-  t.after(() => listeners.forEach((l) => l.destroy()));
+  t.after(() => {
+    for (const l of listeners) l.destroy();
+  });
   // One more that comes and goes, so sessions and disconnects have been observed.
   const visitor = new RawListener(relay.port, '/listen');
   await waitFor(() => listeners.every((l) => l.bodyBytes > 0) && visitor.bodyBytes > 0, 5000, 'listeners receiving');
@@ -107,7 +120,11 @@ test('a real Prometheus scraping the relay sees the listeners connected, and eve
     prometheus.kill('SIGTERM');
     await once(prometheus, 'exit');
   });
-  const listening = await waitFor(() => /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log) ?? undefined, 20_000, 'Prometheus to listen');
+  const listening = await waitFor(
+    () => /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log) ?? undefined,
+    20_000,
+    'Prometheus to listen',
+  );
   const api = `http://127.0.0.1:${listening[1]}/api/v1`;
   const query = async (expr: string): Promise<PromResult['data']['result']> => {
     const res = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`);

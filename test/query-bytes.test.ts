@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeText, parseQueryBytes } from '../relay/query-bytes.js';
+import { decodeText, parseQueryBytes } from '../relay/formats/query-bytes.js';
 
 const q = (s: string) => parseQueryBytes(Buffer.from(s, 'latin1'));
 

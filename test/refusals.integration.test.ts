@@ -32,13 +32,7 @@ describe('refusals', () => {
   });
 
   /** Asserts status, reason line, a log line with the code, and the refusal counter. */
-  async function expectRefusal(
-    port: number,
-    request: string,
-    status: number,
-    code: string,
-    reason: RegExp,
-  ): Promise<Map<string, string>> {
+  async function expectRefusal(port: number, request: string, status: number, code: string, reason: RegExp): Promise<Map<string, string>> {
     const before = await relay.metric('relaycast_refusals_total', { code, status: String(status) });
     const res = await rawRequest(port, request);
     assert.equal(res.status, status, `${res.statusLine} ${res.body}`);
@@ -98,7 +92,13 @@ describe('refusals', () => {
   });
 
   test('a PUT without Content-Type is 415, while SOURCE defaults to audio/mpeg', async () => {
-    await expectRefusal(relay.ingestPort, `PUT /typeless HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}\r\n`, 415, 'CONTENT_TYPE_REQUIRED', /Content-Type/);
+    await expectRefusal(
+      relay.ingestPort,
+      `PUT /typeless HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}\r\n`,
+      415,
+      'CONTENT_TYPE_REQUIRED',
+      /Content-Type/,
+    );
     const legacy = await SyntheticSource.connect(relay.ingestPort, { mount: '/legacy-typeless', method: 'SOURCE' });
     const line = await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/legacy-typeless');
     assert.equal(line.contentType, 'audio/mpeg');
@@ -117,7 +117,13 @@ describe('refusals', () => {
   test('an unsupported method is 405 with Allow, on both ports', async () => {
     const uwsAllow = await expectRefusal(relay.port, 'DELETE /live HTTP/1.1\r\nHost: x\r\n\r\n', 405, 'METHOD_NOT_ALLOWED', /not allowed/);
     assert.match(uwsAllow.get('allow') ?? '', /GET/);
-    const ingestAllow = await expectRefusal(relay.ingestPort, 'DELETE /live HTTP/1.1\r\nHost: x\r\n\r\n', 405, 'METHOD_NOT_ALLOWED', /not allowed/);
+    const ingestAllow = await expectRefusal(
+      relay.ingestPort,
+      'DELETE /live HTTP/1.1\r\nHost: x\r\n\r\n',
+      405,
+      'METHOD_NOT_ALLOWED',
+      /not allowed/,
+    );
     assert.match(ingestAllow.get('allow') ?? '', /SOURCE/);
   });
 
@@ -205,7 +211,9 @@ describe('refusals', () => {
     socket.on('error', () => undefined);
     socket.resume();
     await new Promise((r) => socket.once('connect', r));
-    socket.write(`PUT /garbage HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`);
+    socket.write(
+      `PUT /garbage HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+    );
     await relay.waitForLog((l) => l.code === 'BAD_CHUNK');
     await waitFor(() => socket.destroyed || socket.readableEnded, 3000, 'the broken source to be cut');
     socket.destroy();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { parseMp3Header } from '../ingest/frame-header.js';
+import { parseMp3Header } from '../relay/formats/frame-header.js';
 import { RawListener, requireTool, runTool, startTool } from './support/clients.js';
 import { PASSWORD, RelayProcess, SAMPLE_MP3 } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
@@ -21,7 +21,16 @@ function ffmpegSource(relay: RelayProcess, mount: string, how: 'put' | 'legacy' 
       ? [...input, icecast]
       : how === 'legacy'
         ? [...input, '-legacy_icecast', '1', icecast]
-        : [...input, '-method', 'PUT', '-chunked_post', '1', '-content_type', 'audio/mpeg', `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`];
+        : [
+            ...input,
+            '-method',
+            'PUT',
+            '-chunked_post',
+            '1',
+            '-content_type',
+            'audio/mpeg',
+            `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`,
+          ];
   return startTool('ffmpeg', args).child;
 }
 
@@ -73,7 +82,11 @@ describe('encoders push in and players decode', () => {
   test('a new listener gets about --burst-bytes at once, starting on an MP3 frame', async (t) => {
     if (!requireTool(t, 'ffmpeg')) return;
     const mount = '/put';
-    await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 2 * BURST_BYTES, 15_000, 'two bursts of audio');
+    await waitFor(
+      async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 2 * BURST_BYTES,
+      15_000,
+      'two bursts of audio',
+    );
     const listener = new RawListener(relay.port, mount);
     t.after(() => listener.destroy());
     await waitFor(() => listener.bodyBytes >= BURST_BYTES - 2048, 5000, 'the burst');

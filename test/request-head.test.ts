@@ -4,8 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HeadReader, headEnd, parseRequestHead } from '../ingest/request-head.js';
-import { MAX_HEAD_BYTES } from '../relay/config.js';
+import { HeadReader, headEnd, MAX_HEAD_BYTES, parseRequestHead } from '../relay/formats/request-head.js';
 import { RelayError, type ErrorCode } from '../relay/errors.js';
 
 function relayError(code: ErrorCode, status: number) {
@@ -115,7 +114,9 @@ describe('HeadReader request lines', () => {
   });
 
   test('PUT with HTTP/1.1 is accepted with its query in the target', () => {
-    const head = readAll('PUT /live.mp3?x=1 HTTP/1.1\r\nContent-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n')!.head;
+    const head = readAll(
+      'PUT /live.mp3?x=1 HTTP/1.1\r\nContent-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n',
+    )!.head;
     assert.deepEqual([head.method, head.target, head.version], ['PUT', '/live.mp3?x=1', 'HTTP/1.1']);
     assert.equal(head.headers.get('transfer-encoding'), 'chunked');
     assert.equal(head.headers.get('expect'), '100-continue');
@@ -131,7 +132,14 @@ describe('HeadReader request lines', () => {
   });
 
   test('a request line without a version, with extra words or with two spaces is BAD_REQUEST_LINE (400)', () => {
-    for (const line of ['SOURCE /live', 'SOURCE /live ICE/1.0 extra', 'SOURCE  /live ICE/1.0', 'S0URCE /live ICE/1.0', '/live ICE/1.0', 'garbage']) {
+    for (const line of [
+      'SOURCE /live',
+      'SOURCE /live ICE/1.0 extra',
+      'SOURCE  /live ICE/1.0',
+      'S0URCE /live ICE/1.0',
+      '/live ICE/1.0',
+      'garbage',
+    ]) {
       assert.throws(() => readAll(`${line}\r\n\r\n`), relayError('BAD_REQUEST_LINE', 400), line);
     }
   });
@@ -201,7 +209,7 @@ describe('HeadReader size limit', () => {
   });
 
   test('a head whose blank line ends past 8 KiB is HEAD_TOO_LARGE even when it arrives complete', () => {
-    assert.throws(() => readAll(paddedHead(MAX_HEAD_BYTES + 1) + 'body'), relayError('HEAD_TOO_LARGE', 431));
+    assert.throws(() => readAll(`${paddedHead(MAX_HEAD_BYTES + 1)}body`), relayError('HEAD_TOO_LARGE', 431));
   });
 
   test('a head trickled one byte at a time is refused on byte 8193, not before', () => {

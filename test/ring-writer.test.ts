@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import type { FrameFormat } from '../ingest/frame-header.js';
-import { FrameIndex } from '../relay/frame-index.js';
-import { RingWriter } from '../relay/ring-writer.js';
-import { Ring } from '../relay/ring.js';
+import type { FrameFormat } from '../relay/formats/frame-header.js';
+import { FrameIndex } from '../relay/core/frame-index.js';
+import { RingWriter } from '../relay/core/ring-writer.js';
+import { Ring } from '../relay/core/ring.js';
 
 /** MPEG-1 Layer III, 128 kbps, 44.1 kHz: 417 bytes, 418 with padding. */
 const MP3_HEADER = [0xff, 0xfb, 0x90, 0x44];
@@ -50,7 +50,18 @@ function adtsFrame(lengthBytes: number, seed: number): Uint8Array {
 /** An ID3v2.4 tag of `bodyBytes` (syncsafe size) around `body`, padded with text. */
 function id3Tag(bodyBytes: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
   const tag = new Uint8Array(10 + bodyBytes);
-  tag.set([0x49, 0x44, 0x33, 0x04, 0x00, 0x00, (bodyBytes >> 21) & 0x7f, (bodyBytes >> 14) & 0x7f, (bodyBytes >> 7) & 0x7f, bodyBytes & 0x7f]);
+  tag.set([
+    0x49,
+    0x44,
+    0x33,
+    0x04,
+    0x00,
+    0x00,
+    (bodyBytes >> 21) & 0x7f,
+    (bodyBytes >> 14) & 0x7f,
+    (bodyBytes >> 7) & 0x7f,
+    bodyBytes & 0x7f,
+  ]);
   tag.set(filler(bodyBytes, 99), 10);
   tag.set(body, 10);
   return tag;
@@ -186,23 +197,28 @@ describe('RingWriter with MP3 frames', () => {
     assert.equal(writer.statistics.discardedBytes, tag.length);
   });
 
-  test(
-    'an ID3v2 tag whose first bytes arrive before its 10-byte header is complete is still dropped whole',
-    () => {
-      const { ring, writer } = setup('mp3');
-      const embedded = concat(filler(10, 3), mp3Frame(50), mp3Frame(51), filler(10, 4));
-      const tag = id3Tag(embedded.length, embedded);
-      const frames = [mp3Frame(1), mp3Frame(2), mp3Frame(3)];
-      writer.write(tag.subarray(0, 5));
-      writer.write(concat(tag.subarray(5), ...frames));
-      assert.equal(ring.head, 3 * 417, 'committed byte count');
-      assert.deepEqual(committed(ring), concat(...frames));
-    },
-  );
+  test('an ID3v2 tag whose first bytes arrive before its 10-byte header is complete is still dropped whole', () => {
+    const { ring, writer } = setup('mp3');
+    const embedded = concat(filler(10, 3), mp3Frame(50), mp3Frame(51), filler(10, 4));
+    const tag = id3Tag(embedded.length, embedded);
+    const frames = [mp3Frame(1), mp3Frame(2), mp3Frame(3)];
+    writer.write(tag.subarray(0, 5));
+    writer.write(concat(tag.subarray(5), ...frames));
+    assert.equal(ring.head, 3 * 417, 'committed byte count');
+    assert.deepEqual(committed(ring), concat(...frames));
+  });
 
   test('a stream fed one byte at a time commits and indexes exactly what it does when fed whole', () => {
     const frames = [mp3Frame(1), mp3Frame(2, true), mp3Frame(3), mp3Frame(4), mp3Frame(5, true), mp3Frame(6)];
-    const stream = concat(filler(333, 9), id3Tag(64), filler(21, 8), ...frames.slice(0, 3), filler(40, 5), ...frames.slice(3), mp3Frame(7).subarray(0, 99));
+    const stream = concat(
+      filler(333, 9),
+      id3Tag(64),
+      filler(21, 8),
+      ...frames.slice(0, 3),
+      filler(40, 5),
+      ...frames.slice(3),
+      mp3Frame(7).subarray(0, 99),
+    );
 
     const whole = setup('mp3');
     whole.writer.write(stream);
@@ -260,7 +276,10 @@ describe('RingWriter with MP3 frames', () => {
     const starts = startsOf(frames);
     assert.ok(starts[17] - 10 >= ring.tail);
     assert.equal(index.firstAtOrAfter(starts[17] - 10, ring.tail), starts[17]);
-    assert.equal(index.firstAtOrAfter(0, ring.tail), starts.find((s) => s >= ring.tail));
+    assert.equal(
+      index.firstAtOrAfter(0, ring.tail),
+      starts.find((s) => s >= ring.tail),
+    );
   });
 
   test('a corrupt stretch mid-stream is discarded and the stream resyncs at the next frame', () => {
@@ -310,7 +329,7 @@ describe('RingWriter across sources', () => {
     assert.equal(writer.statistics.syncLosses, 0);
   });
 
-  test('the half frame of an ended source is never glued to the next source\'s bytes', () => {
+  test("the half frame of an ended source is never glued to the next source's bytes", () => {
     const { ring, writer } = setup('mp3');
     writer.write(concat(mp3Frame(1), mp3Frame(2), mp3Frame(3).subarray(0, 200)));
     writer.end();
@@ -320,37 +339,31 @@ describe('RingWriter across sources', () => {
     assert.deepEqual(committed(ring), concat(mp3Frame(1), mp3Frame(2), mp3Frame(4), mp3Frame(5)));
   });
 
-  test(
-    'an ID3v2 tag longer than the free ring space does not corrupt committed bytes the ring still calls intact',
-    () => {
-      const { ring, index, writer } = setup('mp3', { capacityBytes: 4000 });
-      const old = [mp3Frame(1), mp3Frame(2), mp3Frame(3), mp3Frame(4)];
-      writer.write(concat(...old));
-      writer.end();
-      writer.write(id3Tag(2990)); // staged while incomplete: 1668 + 3000 > 4000 overwrites positions 0..667
-      writer.write(concat(mp3Frame(5), mp3Frame(6)));
-      const expected = concat(...old, mp3Frame(5), mp3Frame(6));
-      for (let pos = ring.tail; pos < ring.head; pos++) {
-        assert.equal(ring.byteAt(pos), expected[pos], `byteAt(${pos}) with tail ${ring.tail}`);
-      }
-      // a joining listener must not be sent to an overwritten frame start
-      const join = index.firstAtOrAfter(0, ring.tail);
-      assert.ok(join !== undefined && join >= 668, `join at ${join}`);
-    },
-  );
+  test('an ID3v2 tag longer than the free ring space does not corrupt committed bytes the ring still calls intact', () => {
+    const { ring, index, writer } = setup('mp3', { capacityBytes: 4000 });
+    const old = [mp3Frame(1), mp3Frame(2), mp3Frame(3), mp3Frame(4)];
+    writer.write(concat(...old));
+    writer.end();
+    writer.write(id3Tag(2990)); // staged while incomplete: 1668 + 3000 > 4000 overwrites positions 0..667
+    writer.write(concat(mp3Frame(5), mp3Frame(6)));
+    const expected = concat(...old, mp3Frame(5), mp3Frame(6));
+    for (let pos = ring.tail; pos < ring.head; pos++) {
+      assert.equal(ring.byteAt(pos), expected[pos], `byteAt(${pos}) with tail ${ring.tail}`);
+    }
+    // a joining listener must not be sent to an overwritten frame start
+    const join = index.firstAtOrAfter(0, ring.tail);
+    assert.ok(join !== undefined && join >= 668, `join at ${join}`);
+  });
 
-  test(
-    'a later source that never syncs is passed through after giveUpBytes, like a first one',
-    () => {
-      const { ring, writer } = setup('mp3', { giveUpBytes: 1000 });
-      writer.write(concat(mp3Frame(1), mp3Frame(2)));
-      writer.end();
-      writer.write(filler(1500, 3));
-      const more = filler(50, 4);
-      assert.equal(writer.write(more), more.length);
-      assert.equal(ring.head, 834 + 3 + 50);
-    },
-  );
+  test('a later source that never syncs is passed through after giveUpBytes, like a first one', () => {
+    const { ring, writer } = setup('mp3', { giveUpBytes: 1000 });
+    writer.write(concat(mp3Frame(1), mp3Frame(2)));
+    writer.end();
+    writer.write(filler(1500, 3));
+    const more = filler(50, 4);
+    assert.equal(writer.write(more), more.length);
+    assert.equal(ring.head, 834 + 3 + 50);
+  });
 });
 
 describe('RingWriter give-up and passthrough', () => {
@@ -377,19 +390,16 @@ describe('RingWriter give-up and passthrough', () => {
     assert.equal(writer.frameFormat, 'mp3');
   });
 
-  test(
-    'an ID3v2 tag larger than giveUpBytes does not switch a framed stream to passthrough',
-    () => {
-      const { ring, index, writer } = setup('mp3', { giveUpBytes: 1000 });
-      const tag = id3Tag(1190);
-      const frames = [mp3Frame(1), mp3Frame(2), mp3Frame(3)];
-      writer.write(tag);
-      writer.write(concat(...frames, mp3Frame(4).subarray(0, 100)));
-      assert.equal(writer.frameFormat, 'mp3');
-      assert.deepEqual(committed(ring), concat(...frames));
-      assert.deepEqual(indexed(index), [0, 417, 834]);
-    },
-  );
+  test('an ID3v2 tag larger than giveUpBytes does not switch a framed stream to passthrough', () => {
+    const { ring, index, writer } = setup('mp3', { giveUpBytes: 1000 });
+    const tag = id3Tag(1190);
+    const frames = [mp3Frame(1), mp3Frame(2), mp3Frame(3)];
+    writer.write(tag);
+    writer.write(concat(...frames, mp3Frame(4).subarray(0, 100)));
+    assert.equal(writer.frameFormat, 'mp3');
+    assert.deepEqual(committed(ring), concat(...frames));
+    assert.deepEqual(indexed(index), [0, 417, 834]);
+  });
 });
 
 describe('RingWriter with ADTS frames', () => {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Ring } from '../relay/ring.js';
+import { Ring } from '../relay/core/ring.js';
 
 /** Bytes whose value is their absolute stream position (mod 256), so a misplaced byte shows. */
 function positions(from: number, count: number): Uint8Array {
@@ -161,16 +161,13 @@ describe('Ring wrap-around and absolute positions', () => {
     assert.deepEqual(ring.copyOut(3, 9), positions(3, 6));
   });
 
-  test(
-    'a chunk longer than the ring keeps its last capacityBytes bytes at their absolute positions',
-    () => {
-      const ring = new Ring(4);
-      ring.append(positions(0, 6)); // positions 0..5; 2..5 survive
-      ring.commit(6);
-      assert.equal(ring.tail, 2);
-      assert.deepEqual(ring.copyOut(2, 6), positions(2, 4));
-    },
-  );
+  test('a chunk longer than the ring keeps its last capacityBytes bytes at their absolute positions', () => {
+    const ring = new Ring(4);
+    ring.append(positions(0, 6)); // positions 0..5; 2..5 survive
+    ring.commit(6);
+    assert.equal(ring.tail, 2);
+    assert.deepEqual(ring.copyOut(2, 6), positions(2, 4));
+  });
 });
 
 describe('Ring views', () => {
@@ -303,22 +300,19 @@ describe('Ring discard', () => {
   });
 
   for (const undo of ['truncate', 'discard'] as const) {
-    test(
-      `tail never moves back over bytes that staged data already overwrote, after ${undo}`,
-      () => {
-        const ring = new Ring(8);
-        ring.append(positions(0, 6));
-        ring.commit(6);
-        ring.append(bytes(200, 201, 202, 203, 204, 205)); // staged 6..11 overwrite indexes 0..3 (positions 0..3)
-        assert.equal(ring.tail, 4);
-        if (undo === 'truncate') ring.truncate(6);
-        else ring.discard(6, 12);
-        // every position the ring calls intact must still hold what was written there
-        for (let pos = ring.tail; pos < ring.head; pos++) {
-          assert.equal(ring.byteAt(pos), pos, `byteAt(${pos}) with tail ${ring.tail}`);
-        }
-      },
-    );
+    test(`tail never moves back over bytes that staged data already overwrote, after ${undo}`, () => {
+      const ring = new Ring(8);
+      ring.append(positions(0, 6));
+      ring.commit(6);
+      ring.append(bytes(200, 201, 202, 203, 204, 205)); // staged 6..11 overwrite indexes 0..3 (positions 0..3)
+      assert.equal(ring.tail, 4);
+      if (undo === 'truncate') ring.truncate(6);
+      else ring.discard(6, 12);
+      // every position the ring calls intact must still hold what was written there
+      for (let pos = ring.tail; pos < ring.head; pos++) {
+        assert.equal(ring.byteAt(pos), pos, `byteAt(${pos}) with tail ${ring.tail}`);
+      }
+    });
   }
 });
 

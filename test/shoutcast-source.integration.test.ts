@@ -69,7 +69,11 @@ describe('SHOUTcast v1 sources', () => {
     const relay2 = await RelayProcess.start(['--shoutcast-port', '0']);
     t.after(() => relay2.stop());
     // An impatient encoder: password, headers and first audio in one write.
-    const impatient = new ShoutcastV1Source(relay2.shoutcastPort, `${PASSWORD}:#1\r\nicy-name:eager\r\ncontent-type:audio/mpeg\r\n\r\n`, []);
+    const impatient = new ShoutcastV1Source(
+      relay2.shoutcastPort,
+      `${PASSWORD}:#1\r\nicy-name:eager\r\ncontent-type:audio/mpeg\r\n\r\n`,
+      [],
+    );
     t.after(() => impatient.close());
     assert.match(await impatient.answered(), /^OK2\r\n/);
     const connected = await relay2.waitForLog((l) => l.msg === 'source connected' && l.mount === '/listen');
@@ -99,7 +103,11 @@ describe('SHOUTcast v1 sources', () => {
     assert.equal(connected.method, 'SHOUTCAST');
     await pair.waitForLog((l) => l.msg === 'title changed' && l.via === 'admin.cgi' && l.title === 'Liq - Sigur Rós – Hoppípolla', 20_000);
     await waitFor(async () => (await pair.metric('relaycast_source_received_bytes_total', { mount: '/liq' })) > 40_000, 15_000, 'audio');
-    const decode = await runTool('ffmpeg', ['-hide_banner', '-v', 'error', '-i', `${pair.listenUrl}/liq`, '-t', '3', '-f', 'null', '-'], 30_000);
+    const decode = await runTool(
+      'ffmpeg',
+      ['-hide_banner', '-v', 'error', '-i', `${pair.listenUrl}/liq`, '-t', '3', '-f', 'null', '-'],
+      30_000,
+    );
     assert.equal(decode.code, 0, decode.stderr);
     assert.equal(decode.stderr.trim(), '', 'ffmpeg reported decoding errors');
   });

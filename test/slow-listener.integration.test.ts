@@ -65,7 +65,11 @@ test('with --slow-policy live a lagging listener is moved to live and stays conn
     30_000,
     'a second move to live',
   );
-  assert.equal(relay.countLogs((l) => l.msg === 'slow listener moved to live'), 1, 'logged once per listener');
+  assert.equal(
+    relay.countLogs((l) => l.msg === 'slow listener moved to live'),
+    1,
+    'logged once per listener',
+  );
   assert.equal(await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'slow' }), 0);
   assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1);
 });
@@ -77,7 +81,9 @@ test('a source far faster than the flush timer loses no bytes for listeners that
   t.after(() => source.close());
   source.send(10);
   const readers = [0, 1, 2].map(() => new RawListener(relay.port, '/listen'));
-  t.after(() => readers.forEach((r) => r.destroy()));
+  t.after(() => {
+    for (const r of readers) r.destroy();
+  });
   await waitFor(() => readers.every((r) => r.bodyBytes > 0), 5000, 'readers');
   // ~20 MB in 50 bursts of 400 KB: 2.5 MB per 250 ms flush interval, three times the ring.
   const total = 10 + 50 * 1000;
@@ -106,11 +112,15 @@ test('a listener that hangs up while its socket is full is counted as client, no
   source.pace(FRAMES_PER_SECOND);
 
   const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
-  await waitFor(async () => {
-    const res = await fetch(`${relay.listenUrl}/admin/listeners?mount=/listen`, { headers: { Authorization: auth } });
-    const body = (await res.json()) as { listeners: Array<{ waitingOnSocket: boolean }> };
-    return body.listeners.some((l) => l.waitingOnSocket);
-  }, 20_000, 'the stalled listener to be waiting on its socket');
+  await waitFor(
+    async () => {
+      const res = await fetch(`${relay.listenUrl}/admin/listeners?mount=/listen`, { headers: { Authorization: auth } });
+      const body = (await res.json()) as { listeners: Array<{ waitingOnSocket: boolean }> };
+      return body.listeners.some((l) => l.waitingOnSocket);
+    },
+    20_000,
+    'the stalled listener to be waiting on its socket',
+  );
   stalled.destroy();
 
   const gone = await relay.waitForLog((l) => l.msg === 'listener disconnected');

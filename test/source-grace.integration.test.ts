@@ -81,7 +81,9 @@ test('a new source with a different Content-Type ends the old listeners', async 
   source.close();
   await relay.waitForLog((l) => l.msg === 'source disconnected');
   const ogg = net.connect(relay.ingestPort, '127.0.0.1', () =>
-    ogg.write(`PUT /listen HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from(`source:${PASSWORD}`).toString('base64')}\r\nContent-Type: application/ogg\r\n\r\n`),
+    ogg.write(
+      `PUT /listen HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from(`source:${PASSWORD}`).toString('base64')}\r\nContent-Type: application/ogg\r\n\r\n`,
+    ),
   );
   ogg.on('error', () => undefined);
   t.after(() => ogg.destroy());

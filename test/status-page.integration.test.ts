@@ -30,7 +30,16 @@ test('the status page plays a mount in Chromium and its listener count rises', a
   const relay = await RelayProcess.start();
   t.after(() => relay.stop());
   // A real MP3 (the bundled tone), pushed in real time, so the browser has something to decode.
-  const push = startTool(process.execPath, [CLI, 'push', SAMPLE_MP3, '--url', `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}/listen`, '--loop', '--name', 'Tone FM']);
+  const push = startTool(process.execPath, [
+    CLI,
+    'push',
+    SAMPLE_MP3,
+    '--url',
+    `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}/listen`,
+    '--loop',
+    '--name',
+    'Tone FM',
+  ]);
   t.after(() => push.child.kill());
   await relay.waitForLog((l) => l.msg === 'source connected');
 
@@ -47,7 +56,7 @@ test('the status page plays a mount in Chromium and its listener count rises', a
   const consoleErrors: string[] = [];
   page.on('pageerror', (err) => consoleErrors.push(err.message));
 
-  await page.goto(relay.listenUrl + '/');
+  await page.goto(`${relay.listenUrl}/`);
   const card = page.locator('section.mount[data-mount="/listen"]');
   await card.waitFor({ timeout: 10_000 });
   assert.equal(await card.locator('.name').textContent(), 'Tone FM');
@@ -66,7 +75,11 @@ test('the status page plays a mount in Chromium and its listener count rises', a
     'the audio element to start playing',
   );
   // Playing, not just loaded: currentTime keeps moving.
-  await waitFor(async () => (await audio.evaluate((a: HTMLAudioElement) => a.currentTime)) > startedAt + 1, 10_000, 'currentTime to advance by a second');
+  await waitFor(
+    async () => (await audio.evaluate((a: HTMLAudioElement) => a.currentTime)) > startedAt + 1,
+    10_000,
+    'currentTime to advance by a second',
+  );
   assert.equal(await audio.evaluate((a: HTMLAudioElement) => a.paused || a.error !== null), false);
   await waitFor(async () => (await countOnPage()) === before + 1, 10_000, 'the page to show one listener');
   assert.equal(await relay.metric('relaycast_listeners', { mount: '/listen' }), 1, 'the browser is the listener the page counts');

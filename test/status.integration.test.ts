@@ -1,5 +1,5 @@
 // What listeners and tools can read: /status.json (validated against the
-// schema kept in relay/status.schema.json), /status-json.xsl read the way
+// schema kept in relay/api/status.schema.json), /status-json.xsl read the way
 // Icecast exporters read Icecast 2.4's, and the .m3u/.pls playlists, on both
 // ports (the ingest port for HTTP/1.0 clients).
 
@@ -14,7 +14,7 @@ import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 import { readIcecastStatus } from './support/icecast-exporter.js';
 
-const SCHEMA_PATH = fileURLToPath(new URL('../../relay/status.schema.json', import.meta.url));
+const SCHEMA_PATH = fileURLToPath(new URL('../../relay/api/status.schema.json', import.meta.url));
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function schemaValidator() {
@@ -58,7 +58,9 @@ test('/status.json matches its schema with no mount, one mount and two, and its 
   t.after(() => source.close());
   source.send(60);
   const listeners = [new RawListener(relay.port, '/listen'), new RawListener(relay.ingestPort, '/listen', { http10: true })];
-  t.after(() => listeners.forEach((l) => l.destroy()));
+  t.after(() => {
+    for (const l of listeners) l.destroy();
+  });
   // The whole 60 frames fit in one burst; wait until both players hold all of it.
   await waitFor(() => listeners.every((l) => l.bodyBytes === 60 * 417), 5000, 'two listeners holding every byte');
 
@@ -86,7 +88,10 @@ test('/status.json matches its schema with no mount, one mount and two, and its 
   await waitFor(async () => ((await getJson(`${relay.listenUrl}/status.json`)).body as StatusJson).mounts.length === 2, 5000, 'two mounts');
   const two = await getJson(`${relay.listenUrl}/status.json`);
   assert.ok(validate(two.body), JSON.stringify(validate.errors));
-  assert.deepEqual((two.body as StatusJson).mounts.map((x) => x.mount), ['/jazz', '/listen']);
+  assert.deepEqual(
+    (two.body as StatusJson).mounts.map((x) => x.mount),
+    ['/jazz', '/listen'],
+  );
 
   // An HTTP/1.0 client without Host on the ingest port gets the same document, with URLs of that port.
   const raw = await rawRequest(relay.ingestPort, 'GET /status.json HTTP/1.0\r\n\r\n');
@@ -116,8 +121,14 @@ test('/status-json.xsl reads like Icecast 2.4 to an exporter: no source, one sou
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(40);
-  const listeners = [new RawListener(relay.port, '/listen'), new RawListener(relay.port, '/listen'), new RawListener(relay.port, '/listen')];
-  t.after(() => listeners.forEach((l) => l.destroy()));
+  const listeners = [
+    new RawListener(relay.port, '/listen'),
+    new RawListener(relay.port, '/listen'),
+    new RawListener(relay.port, '/listen'),
+  ];
+  t.after(() => {
+    for (const l of listeners) l.destroy();
+  });
   await waitFor(() => listeners.every((l) => l.bodyBytes > 0), 5000, 'three listeners receiving');
   listeners[2].destroy();
   await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/listen' })) === 2, 5000, 'two listeners left');
@@ -143,7 +154,10 @@ test('/status-json.xsl reads like Icecast 2.4 to an exporter: no source, one sou
   jazz.send(5);
   await waitFor(async () => (await read(relay.port)).sourceShape === 'array', 5000, 'an array of sources');
   const several = await read(relay.port);
-  assert.deepEqual(several.sources.map((s) => new URL(s.listenurl).pathname), ['/jazz', '/listen']);
+  assert.deepEqual(
+    several.sources.map((s) => new URL(s.listenurl).pathname),
+    ['/jazz', '/listen'],
+  );
 });
 
 test('/<mount>.m3u and .pls point players at the mount, on the port they were asked on', async (t) => {
@@ -152,7 +166,11 @@ test('/<mount>.m3u and .pls point players at the mount, on the port they were as
   const source = await SyntheticSource.connect(relay.ingestPort, { mount: '/live.mp3' });
   t.after(() => source.close());
   source.send(5);
-  await waitFor(async () => (await fetch(`${relay.listenUrl}/status.json`).then((r) => r.json() as Promise<StatusJson>)).mounts.length === 1, 5000, 'the mount');
+  await waitFor(
+    async () => (await fetch(`${relay.listenUrl}/status.json`).then((r) => r.json() as Promise<StatusJson>)).mounts.length === 1,
+    5000,
+    'the mount',
+  );
 
   const m3u = await fetch(`${relay.listenUrl}/live.mp3.m3u`);
   assert.equal(m3u.status, 200);

@@ -19,7 +19,17 @@ import type { RunSpec } from './bench-plan.js';
 import { LOAD_CORE, startFeed } from './feed.js';
 import { ManagedProcess } from './managed-process.js';
 import { assertPortFree } from './port-probe.js';
-import { busiestProcesses, cpuSnapshot, cpuWindow, readAllProcessTicks, readRssKb, readTcpExt, readTimeWait, tcpExtDelta, type CpuWindow } from './proc-stats.js';
+import {
+  busiestProcesses,
+  cpuSnapshot,
+  cpuWindow,
+  readAllProcessTicks,
+  readRssKb,
+  readTcpExt,
+  readTimeWait,
+  tcpExtDelta,
+  type CpuWindow,
+} from './proc-stats.js';
 import { MOUNT_PATH, ServerUnderTest } from './server-process.js';
 import { icecastSlowCuts, relaycastSlowCuts, type SlowCuts } from './slow-cuts.js';
 
@@ -68,10 +78,24 @@ export interface RunResult {
 
 export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'port' | 'rampPerS' | 'bitrateKbps'>): string[] {
   return [
-    'taskset', '-c', String(LOAD_CORE), 'node', 'dist/relay/cli.js', 'loadtest',
-    '--url', `http://127.0.0.1:${ctx.port}${MOUNT_PATH}`, '--listeners', String(spec.listeners),
-    '--duration', String(spec.durationS), '--ramp', String(ctx.rampPerS), '--bitrate', String(ctx.bitrateKbps),
-    ...spec.extraLoadFlags, '--json',
+    'taskset',
+    '-c',
+    String(LOAD_CORE),
+    'node',
+    'dist/relay/cli.js',
+    'loadtest',
+    '--url',
+    `http://127.0.0.1:${ctx.port}${MOUNT_PATH}`,
+    '--listeners',
+    String(spec.listeners),
+    '--duration',
+    String(spec.durationS),
+    '--ramp',
+    String(ctx.rampPerS),
+    '--bitrate',
+    String(ctx.bitrateKbps),
+    ...spec.extraLoadFlags,
+    '--json',
   ];
 }
 
@@ -87,7 +111,12 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
   let loadStartEpochMs = 0;
   try {
     const logLevel = spec.kind === 'slow' ? 'info' : 'warn';
-    server = await ServerUnderTest.start(spec.server, { repoDir: ctx.repoDir, port: ctx.port, outputBase: base, relaycastLogLevel: logLevel });
+    server = await ServerUnderTest.start(spec.server, {
+      repoDir: ctx.repoDir,
+      port: ctx.port,
+      outputBase: base,
+      relaycastLogLevel: logLevel,
+    });
     started.push(server);
     result.commands.server = server.process.command;
     const feed = await startFeed(server, spec.feedRate, ctx.repoDir, base);
@@ -122,9 +151,11 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
     result.window = roundWindow(cpuWindow(a, b));
     result.busyInWindow = busiestProcesses(allA, allB, result.window.windowS, BUSY_REPORT_MIN_PERCENT, new Set([pid, feed.pid, load.pid]));
 
-    if (spec.kind === 'slow') result.slowRunStoppedAtS = await stopWhenAllSlowCut(spec, server, load, loadStartMs, loadStartEpochMs, ctx.signal);
+    if (spec.kind === 'slow')
+      result.slowRunStoppedAtS = await stopWhenAllSlowCut(spec, server, load, loadStartMs, loadStartEpochMs, ctx.signal);
     const waitS = spec.durationS + LOAD_EXIT_GRACE_S - (performance.now() - loadStartMs) / 1000;
-    if (!(await load.waitForExit(waitS * 1000))) throw new Error(`the load tool did not finish within ${spec.durationS + LOAD_EXIT_GRACE_S} s`);
+    if (!(await load.waitForExit(waitS * 1000)))
+      throw new Error(`the load tool did not finish within ${spec.durationS + LOAD_EXIT_GRACE_S} s`);
     result.loadExit = load.status;
     result.tcpExt = tcpExtDelta(tcpBefore, readTcpExt());
     if (server.process.running) result.rssEndKb = readRssKb(pid);
@@ -152,8 +183,8 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
   if (spec.kind === 'slow' && server && loadStartEpochMs > 0 && !result.error) {
     result.slowCuts =
       spec.server === 'relaycast'
-        ? relaycastSlowCuts(readFileSync(server.relaycastLog!, 'utf8'), loadStartEpochMs)
-        : icecastSlowCuts(readFileSync(server.icecastErrorLog!, 'utf8'), loadStartEpochMs);
+        ? relaycastSlowCuts(readFileSync(logPath(server.relaycastLog, server), 'utf8'), loadStartEpochMs)
+        : icecastSlowCuts(readFileSync(logPath(server.icecastErrorLog, server), 'utf8'), loadStartEpochMs);
   }
   if (server?.icecastErrorLog) result.commands.icecastConfig = `${spec.label}.icecast.xml`;
   writeFileSync(`${base}.run.json`, `${JSON.stringify(result, null, 2)}\n`);
@@ -195,8 +226,14 @@ export function slowListenerCount(listeners: number, slowFraction: number): numb
 
 function slowCutsSoFar(spec: RunSpec, server: ServerUnderTest, loadStartEpochMs: number): SlowCuts {
   // Both servers write their logs as they go (pino synchronously; Icecast flushes each line).
-  if (spec.server === 'relaycast') return relaycastSlowCuts(readFileSync(server.relaycastLog!, 'utf8'), loadStartEpochMs);
-  return icecastSlowCuts(readFileSync(server.icecastLiveErrorLog!, 'utf8'), loadStartEpochMs);
+  if (spec.server === 'relaycast') return relaycastSlowCuts(readFileSync(logPath(server.relaycastLog, server), 'utf8'), loadStartEpochMs);
+  return icecastSlowCuts(readFileSync(logPath(server.icecastLiveErrorLog, server), 'utf8'), loadStartEpochMs);
+}
+
+/** A log the server under test has by its kind (the caller picked the getter by spec.server, which names that kind). */
+function logPath(path: string | undefined, server: ServerUnderTest): string {
+  if (path === undefined) throw new Error(`${server.name} has no such log (the log getter does not match the server's kind)`);
+  return path;
 }
 
 function assertRunning(server: ServerUnderTest, load: ManagedProcess): void {
@@ -217,5 +254,11 @@ const round2 = (v: number) => Math.round(v * 100) / 100;
 
 function roundWindow(w: CpuWindow): CpuWindow {
   const r = (v: number | null) => (v === null ? null : round1(v));
-  return { windowS: round2(w.windowS), processPercent: round1(w.processPercent), core0BusyPercent: r(w.core0BusyPercent), core1BusyPercent: r(w.core1BusyPercent), forks: w.forks };
+  return {
+    windowS: round2(w.windowS),
+    processPercent: round1(w.processPercent),
+    core0BusyPercent: r(w.core0BusyPercent),
+    core1BusyPercent: r(w.core1BusyPercent),
+    forks: w.forks,
+  };
 }

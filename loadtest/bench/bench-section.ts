@@ -75,7 +75,7 @@ export function renderBenchSection(s: SectionInput): string {
     out.push(
       '### Unlimited-rate feed (ffmpeg without `-re`)',
       '',
-      'Aggregate is the body bytes every listener received in the load tool\'s steady part, divided by its length.',
+      "Aggregate is the body bytes every listener received in the load tool's steady part, divided by its length.",
       '',
       unlimitedTable(results),
       '',
@@ -85,7 +85,7 @@ export function renderBenchSection(s: SectionInput): string {
     out.push(
       `### Slow readers: ${Math.round(o.slowFraction * 100)} % of listeners read at ${o.slowRateBytesPerS} B/s`,
       '',
-      'Cut times are seconds since the load started, from the server\'s own records: relaycast\'s ' +
+      "Cut times are seconds since the load started, from the server's own records: relaycast's " +
         '`listener disconnected` log lines with reason `slow`, Icecast\'s "has fallen too far behind, removing" error-log ' +
         'lines (to the second). On loopback the kernel buffers megabytes for a slow reader before either server sees lag, ' +
         `so the run lasts up to ${o.slowDurationS} s and stops 10 s after the server has cut every slow reader ("all cut"). ` +
@@ -104,7 +104,7 @@ export function renderBenchSection(s: SectionInput): string {
   if (noisy.length > 0) {
     out.push(
       `Runs during which something else was busy (another process using ${NOISE_PERCENT} % of a core or more, or ${NOISE_FORKS}+ ` +
-        'processes started on the machine): their core figures are suspect; the server\'s own CPU is not affected as much.',
+        "processes started on the machine): their core figures are suspect; the server's own CPU is not affected as much.",
       '',
       ...noisy,
       '',

@@ -4,17 +4,12 @@
 // ratios. Pure functions of the run records, so they are unit-tested.
 // A figure that was not measured prints "n/a", never 0.
 
+import { median } from '../stats.js';
 import type { RunResult } from './bench-run.js';
 import type { RunKind } from './bench-plan.js';
 import type { ServerName } from './server-process.js';
 
 /** The middle value (mean of the two middle ones for an even count); null for none. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 export const SERVER_TITLES: Record<ServerName, string> = { relaycast: 'relaycast', icecast: 'Icecast 2.4' };
 
@@ -45,7 +40,10 @@ function groups(results: readonly RunResult[], kind: RunKind): Array<{ listeners
   for (const r of results) {
     if (r.spec.kind !== kind || r.error) continue;
     let g = out.find((x) => x.listeners === r.spec.listeners && x.server === r.spec.server);
-    if (!g) out.push((g = { listeners: r.spec.listeners, server: r.spec.server, runs: [] }));
+    if (!g) {
+      g = { listeners: r.spec.listeners, server: r.spec.server, runs: [] };
+      out.push(g);
+    }
     g.runs.push(r);
   }
   return out.sort((a, b) => a.listeners - b.listeners || (a.server === b.server ? 0 : a.server === 'relaycast' ? -1 : 1));
@@ -57,8 +55,20 @@ function row(cells: string[]): string {
 
 export function steadyTable(results: readonly RunResult[]): string {
   const header = [
-    'server', 'listeners', 'runs', 'server CPU % of a core', 'core 0 busy %', 'RSS idle → loaded MiB', 'KiB per listener',
-    'TTFB p50 / p99 ms', 'connect p99 ms', 'delivered min (p1) kbit/s', 'drops', 'failed connects', 'underruns', 'ListenOverflows',
+    'server',
+    'listeners',
+    'runs',
+    'server CPU % of a core',
+    'core 0 busy %',
+    'RSS idle → loaded MiB',
+    'KiB per listener',
+    'TTFB p50 / p99 ms',
+    'connect p99 ms',
+    'delivered min (p1) kbit/s',
+    'drops',
+    'failed connects',
+    'underruns',
+    'ListenOverflows',
   ];
   const lines = [row(header), row(header.map(() => '---'))];
   for (const g of groups(results, 'steady')) {
@@ -69,17 +79,53 @@ export function steadyTable(results: readonly RunResult[]): string {
         SERVER_TITLES[g.server],
         String(g.listeners),
         String(g.runs.length),
-        medianCell(pick((r) => r.window?.processPercent), 1),
-        medianCell(pick((r) => r.window?.core0BusyPercent), 1),
+        medianCell(
+          pick((r) => r.window?.processPercent),
+          1,
+        ),
+        medianCell(
+          pick((r) => r.window?.core0BusyPercent),
+          1,
+        ),
         `${fmt(mib(m((r) => r.idle?.rssKb)), 1)} → ${fmt(mib(m((r) => r.rssLoadedKb)), 1)}`,
-        medianCell(pick((r) => r.kbPerListener), 2),
-        `${fmt(m((r) => r.load?.firstByteMs.p50), 1)} / ${fmt(m((r) => r.load?.firstByteMs.p99), 1)}`,
-        fmt(m((r) => r.load?.connectMs.p99), 1),
-        `${fmt(m((r) => r.load?.steady?.deliveredKbps.min), 1)} (${fmt(m((r) => r.load?.steady?.deliveredKbps.p1), 1)})`,
-        medianCell(pick((r) => r.load?.serverClosed.total), 0),
-        medianCell(pick((r) => r.load?.failed), 0),
-        medianCell(pick((r) => r.load?.underruns.listeners), 0),
-        medianCell(pick((r) => r.tcpExt?.ListenOverflows), 0),
+        medianCell(
+          pick((r) => r.kbPerListener),
+          2,
+        ),
+        `${fmt(
+          m((r) => r.load?.firstByteMs.p50),
+          1,
+        )} / ${fmt(
+          m((r) => r.load?.firstByteMs.p99),
+          1,
+        )}`,
+        fmt(
+          m((r) => r.load?.connectMs.p99),
+          1,
+        ),
+        `${fmt(
+          m((r) => r.load?.steady?.deliveredKbps.min),
+          1,
+        )} (${fmt(
+          m((r) => r.load?.steady?.deliveredKbps.p1),
+          1,
+        )})`,
+        medianCell(
+          pick((r) => r.load?.serverClosed.total),
+          0,
+        ),
+        medianCell(
+          pick((r) => r.load?.failed),
+          0,
+        ),
+        medianCell(
+          pick((r) => r.load?.underruns.listeners),
+          0,
+        ),
+        medianCell(
+          pick((r) => r.tcpExt?.ListenOverflows),
+          0,
+        ),
       ]),
     );
   }
@@ -107,7 +153,16 @@ export function ratioLines(results: readonly RunResult[]): string[] {
 }
 
 export function unlimitedTable(results: readonly RunResult[]): string {
-  const header = ['server', 'listeners', 'aggregate delivered MB/s', 'server CPU % of a core', 'core 0 busy %', 'delivered min / p50 kbit/s', 'drops', 'failed connects'];
+  const header = [
+    'server',
+    'listeners',
+    'aggregate delivered MB/s',
+    'server CPU % of a core',
+    'core 0 busy %',
+    'delivered min / p50 kbit/s',
+    'drops',
+    'failed connects',
+  ];
   const lines = [row(header), row(header.map(() => '---'))];
   for (const g of groups(results, 'unlimited')) {
     const m = (f: (r: RunResult) => Value) => medianOf(g.runs.map(f));
@@ -115,12 +170,33 @@ export function unlimitedTable(results: readonly RunResult[]): string {
       row([
         SERVER_TITLES[g.server],
         String(g.listeners),
-        fmt(m((r) => r.aggregateMBps), 1),
-        fmt(m((r) => r.window?.processPercent), 1),
-        fmt(m((r) => r.window?.core0BusyPercent), 1),
-        `${fmt(m((r) => r.load?.steady?.deliveredKbps.min), 0)} / ${fmt(m((r) => r.load?.steady?.deliveredKbps.p50), 0)}`,
-        fmt(m((r) => r.load?.serverClosed.total), 0),
-        fmt(m((r) => r.load?.failed), 0),
+        fmt(
+          m((r) => r.aggregateMBps),
+          1,
+        ),
+        fmt(
+          m((r) => r.window?.processPercent),
+          1,
+        ),
+        fmt(
+          m((r) => r.window?.core0BusyPercent),
+          1,
+        ),
+        `${fmt(
+          m((r) => r.load?.steady?.deliveredKbps.min),
+          0,
+        )} / ${fmt(
+          m((r) => r.load?.steady?.deliveredKbps.p50),
+          0,
+        )}`,
+        fmt(
+          m((r) => r.load?.serverClosed.total),
+          0,
+        ),
+        fmt(
+          m((r) => r.load?.failed),
+          0,
+        ),
       ]),
     );
   }
@@ -129,8 +205,15 @@ export function unlimitedTable(results: readonly RunResult[]): string {
 
 export function slowTable(results: readonly RunResult[]): string {
   const header = [
-    'server', 'listeners (slow)', 'run s', 'slow cut by the server', 'cut at s: first / median / last', 'tool: slow closed, s after lagging p50',
-    'fast listeners min (p1) kbit/s', 'fast listeners closed', 'fast underruns',
+    'server',
+    'listeners (slow)',
+    'run s',
+    'slow cut by the server',
+    'cut at s: first / median / last',
+    'tool: slow closed, s after lagging p50',
+    'fast listeners min (p1) kbit/s',
+    'fast listeners closed',
+    'fast underruns',
   ];
   const lines = [row(header), row(header.map(() => '---'))];
   for (const g of groups(results, 'slow')) {

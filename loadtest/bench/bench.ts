@@ -51,18 +51,38 @@ interface Flags {
 function buildProgram(): Command {
   const d = BENCH_DEFAULTS;
   return new Command('bench')
-    .description('relaycast and Icecast 2.4 side by side: CPU, memory, first byte, delivered rate (run under flock /tmp/relaycast-load.lock)')
-    .addOption(new Option('--sizes <list>', 'listener counts at 128 kbps, comma-separated').argParser(sizes).default([...d.sizes], d.sizes.join(',')))
+    .description(
+      'relaycast and Icecast 2.4 side by side: CPU, memory, first byte, delivered rate (run under flock /tmp/relaycast-load.lock)',
+    )
+    .addOption(
+      new Option('--sizes <list>', 'listener counts at 128 kbps, comma-separated')
+        .argParser(sizes)
+        .default([...d.sizes], d.sizes.join(',')),
+    )
     .addOption(new Option('--repeats <n>', 'runs per size and server (medians)').argParser(integer(1, 20)).default(d.repeats))
     .addOption(new Option('--only <server>', 'run one server only: relaycast or icecast').argParser(only))
     .addOption(new Option('--skip-extra', 'skip the unlimited-rate and slow-reader runs'))
     .addOption(new Option('--out <file>', 'write the section to this file instead of BENCHMARKS.md'))
-    .addOption(new Option('--results-dir <dir>', 'where raw per-run JSON and logs go (a timestamped folder inside)').default('bench-results'))
-    .addOption(new Option('--extra-listeners <n>', 'listeners in the unlimited-rate and slow-reader runs').argParser(integer(1, 20_000)).default(d.extraListeners))
+    .addOption(
+      new Option('--results-dir <dir>', 'where raw per-run JSON and logs go (a timestamped folder inside)').default('bench-results'),
+    )
+    .addOption(
+      new Option('--extra-listeners <n>', 'listeners in the unlimited-rate and slow-reader runs')
+        .argParser(integer(1, 20_000))
+        .default(d.extraListeners),
+    )
     .addOption(new Option('--ramp <per_s>', 'listeners opened per second').argParser(integer(1, 100_000)).default(d.rampPerS))
-    .addOption(new Option('--window <s>', 'seconds of the measured window (20 or more for recorded figures)').argParser(integer(5, 3600)).default(d.windowS))
-    .addOption(new Option('--slow-duration <s>', 'length of the slow-reader run, seconds').argParser(integer(10, 3600)).default(d.slowDurationS))
-    .addOption(new Option('--port <n>', `listener port (relaycast's ingest port is the next)`).argParser(integer(1024, 65534)).default(d.port))
+    .addOption(
+      new Option('--window <s>', 'seconds of the measured window (20 or more for recorded figures)')
+        .argParser(integer(5, 3600))
+        .default(d.windowS),
+    )
+    .addOption(
+      new Option('--slow-duration <s>', 'length of the slow-reader run, seconds').argParser(integer(10, 3600)).default(d.slowDurationS),
+    )
+    .addOption(
+      new Option('--port <n>', `listener port (relaycast's ingest port is the next)`).argParser(integer(1024, 65534)).default(d.port),
+    )
     .exitOverride();
 }
 
@@ -109,7 +129,14 @@ async function main(): Promise<number> {
   try {
     for (const [i, spec] of runs.entries()) {
       process.stderr.write(`bench: [${i + 1}/${runs.length}] ${spec.label} (${spec.durationS} s)\n`);
-      const result = await runOne(spec, { repoDir: REPO_DIR, resultsDir, port: options.port, rampPerS: options.rampPerS, bitrateKbps: options.bitrateKbps, signal: abort.signal });
+      const result = await runOne(spec, {
+        repoDir: REPO_DIR,
+        resultsDir,
+        port: options.port,
+        rampPerS: options.rampPerS,
+        bitrateKbps: options.bitrateKbps,
+        signal: abort.signal,
+      });
       results.push(result);
       process.stderr.write(`bench:   ${summaryLine(result)}\n`);
     }

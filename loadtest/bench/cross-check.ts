@@ -55,14 +55,33 @@ async function main(): Promise<void> {
   const curlCounts: number[] = [];
   const commands: string[] = [];
   try {
-    server = await ServerUnderTest.start('relaycast', { repoDir: REPO_DIR, port: PORT, outputBase: join(dir, 'relay'), relaycastLogLevel: 'info' });
+    server = await ServerUnderTest.start('relaycast', {
+      repoDir: REPO_DIR,
+      port: PORT,
+      outputBase: join(dir, 'relay'),
+      relaycastLogLevel: 'info',
+    });
     started.push(server);
     const feed = await startFeed(server, 'realtime', REPO_DIR, join(dir, 'relay'));
     started.push(feed);
     const url = `http://127.0.0.1:${PORT}${MOUNT_PATH}`;
     const pin = ['taskset', '-c', String(LOAD_CORE)];
     const tool = ManagedProcess.start(
-      [...pin, 'node', 'dist/relay/cli.js', 'loadtest', '--url', url, '--listeners', String(TOOL_LISTENERS), '--duration', String(DURATION_S), '--ramp', '500', '--json'],
+      [
+        ...pin,
+        'node',
+        'dist/relay/cli.js',
+        'loadtest',
+        '--url',
+        url,
+        '--listeners',
+        String(TOOL_LISTENERS),
+        '--duration',
+        String(DURATION_S),
+        '--ramp',
+        '500',
+        '--json',
+      ],
       { cwd: REPO_DIR, outputBase: join(dir, 'tool'), captureStdout: true },
     );
     started.push(tool);
@@ -74,7 +93,12 @@ async function main(): Promise<void> {
       }),
     );
     started.push(...curls);
-    commands.push(server.process.command, feed.command, tool.command, `${curls[0].command}   # ${CURL_LISTENERS} of these, started with the tool`);
+    commands.push(
+      server.process.command,
+      feed.command,
+      tool.command,
+      `${curls[0].command}   # ${CURL_LISTENERS} of these, started with the tool`,
+    );
     for (const p of [tool, ...curls]) {
       if (!(await p.waitForExit(DURATION_S * 1000 + EXIT_GRACE_MS))) throw new Error(`${p.command} did not finish`);
     }
@@ -83,11 +107,15 @@ async function main(): Promise<void> {
   } finally {
     for (const p of started.reverse()) await p.stop();
   }
-  const relay = relayCounts(readFileSync(server.relaycastLog!, 'utf8'));
+  const relaycastLog = server.relaycastLog;
+  // The cross-check starts relaycast, which always has this log.
+  if (relaycastLog === undefined) throw new Error(`${server.name} has no relaycast log (the cross-check runs only relaycast)`);
+  const relay = relayCounts(readFileSync(relaycastLog, 'utf8'));
   const relayTool = relay.filter((c) => c.agent === 'relaycast-loadtest').map((c) => c.sentBytes);
   const relayCurl = relay.filter((c) => c.agent.startsWith('curl/')).map((c) => c.sentBytes);
   const toolMean = report.bodyBytes / report.connected;
-  const stats = (v: number[]) => (v.length === 0 ? 'n/a' : `min ${Math.min(...v)}, mean ${Math.round(v.reduce((a, b) => a + b, 0) / v.length)}, max ${Math.max(...v)}`);
+  const stats = (v: number[]) =>
+    v.length === 0 ? 'n/a' : `min ${Math.min(...v)}, mean ${Math.round(v.reduce((a, b) => a + b, 0) / v.length)}, max ${Math.max(...v)}`;
   const out = [
     `| client | listeners | body bytes per listener over ${DURATION_S} s | relay's sentBytes for them |`,
     '| --- | --- | --- | --- |',

@@ -19,9 +19,23 @@ export type FeedRate = 'realtime' | 'unlimited';
 
 export function feedArgv(feedPort: number, rate: FeedRate): string[] {
   return [
-    'taskset', '-c', String(LOAD_CORE), 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin',
+    'taskset',
+    '-c',
+    String(LOAD_CORE),
+    'ffmpeg',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
     ...(rate === 'realtime' ? ['-re'] : []),
-    '-stream_loop', '-1', '-i', FEED_FILE, '-c', 'copy', '-f', 'mp3',
+    '-stream_loop',
+    '-1',
+    '-i',
+    FEED_FILE,
+    '-c',
+    'copy',
+    '-f',
+    'mp3',
     `icecast://source:${SOURCE_PASSWORD}@127.0.0.1:${feedPort}${MOUNT_PATH}`,
   ];
 }

@@ -17,7 +17,10 @@ export function parseProcessCpuTicks(statText: string): number {
   // so split at the last one: the fields after it start with field 3 (state).
   const close = statText.lastIndexOf(')');
   if (close < 0) throw new Error('not a /proc/<pid>/stat line: no ")" after the command name');
-  const fields = statText.slice(close + 1).trim().split(/\s+/);
+  const fields = statText
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   // utime and stime are fields 14 and 15; fields[0] is field 3.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
@@ -70,7 +73,9 @@ export function parseTcpExt(netstatText: string): Record<string, number> {
   const names = lines[0].trim().split(/\s+/).slice(1);
   const values = lines[1].trim().split(/\s+/).slice(1).map(Number);
   const counters: Record<string, number> = {};
-  names.forEach((name, i) => (counters[name] = values[i]));
+  names.forEach((name, i) => {
+    counters[name] = values[i];
+  });
   return counters;
 }
 

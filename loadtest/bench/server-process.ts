@@ -46,8 +46,20 @@ export class ServerUnderTest {
     if (name === 'relaycast') {
       const ingestPort = o.port + 1;
       const argv = [
-        ...pin, 'node', 'dist/relay/cli.js', 'relay', '--host', '127.0.0.1', '--port', String(o.port),
-        '--ingest-port', String(ingestPort), '--source-password', SOURCE_PASSWORD, '--log-level', o.relaycastLogLevel,
+        ...pin,
+        'node',
+        'dist/relay/cli.js',
+        'relay',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(o.port),
+        '--ingest-port',
+        String(ingestPort),
+        '--source-password',
+        SOURCE_PASSWORD,
+        '--log-level',
+        o.relaycastLogLevel,
       ];
       const proc = ManagedProcess.start(argv, { cwd: o.repoDir, outputBase: `${o.outputBase}.server` });
       server = new ServerUnderTest(name, proc, o.port, ingestPort, o.outputBase, undefined);
@@ -65,7 +77,8 @@ export class ServerUnderTest {
     try {
       await waitUntil(
         async () => {
-          if (!server.process.running) throw new Error(`${name} exited at start (${server.process.status}); see ${o.outputBase}.server.err`);
+          if (!server.process.running)
+            throw new Error(`${name} exited at start (${server.process.status}); see ${o.outputBase}.server.err`);
           return (await portAccepts(server.listenPort)) && (await portAccepts(server.feedPort));
         },
         LISTEN_TIMEOUT_MS,

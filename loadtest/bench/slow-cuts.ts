@@ -9,7 +9,7 @@
 // - Icecast: its error log's "has fallen too far behind, removing" lines,
 //   stamped in local time to the second (so its times are ±1 s).
 
-import { median } from './bench-table.js';
+import { median } from '../stats.js';
 
 export interface SlowCuts {
   /** Listeners the server cut as slow. */
@@ -29,7 +29,14 @@ function summarize(timesS: number[], byLagLimit: number | null, resolutionS: num
   // to the second may read up to one resolution early.
   const sorted = timesS.filter((t) => t > -resolutionS).sort((a, b) => a - b);
   const r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 10) / 10);
-  return { count: sorted.length, byLagLimit, firstS: r(sorted[0]), medianS: r(median(sorted) ?? undefined), lastS: r(sorted.at(-1)), resolutionS };
+  return {
+    count: sorted.length,
+    byLagLimit,
+    firstS: r(sorted[0]),
+    medianS: r(median(sorted) ?? undefined),
+    lastS: r(sorted.at(-1)),
+    resolutionS,
+  };
 }
 
 export function relaycastSlowCuts(logText: string, loadStartEpochMs: number): SlowCuts {

@@ -38,7 +38,9 @@ export class RawListener {
 
   constructor(port: number, path: string, opts: RawListenerOptions = {}) {
     const version = opts.http10 ? 'HTTP/1.0' : 'HTTP/1.1';
-    const extra = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const extra = Object.entries(opts.headers ?? {})
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     const host = opts.http10 ? '' : `Host: 127.0.0.1:${port}\r\n`;
     this.socket = net.connect({ port, host: '127.0.0.1' }, () => {
       this.connectedAtMs = performance.now();
@@ -133,7 +135,10 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
       clearTimeout(timer);
       const text = Buffer.concat(parts).toString('latin1');
       const end = text.indexOf('\r\n\r\n');
-      if (end < 0) return reject(new Error(`no complete response: ${JSON.stringify(text.slice(0, 200))}`));
+      if (end < 0) {
+        reject(new Error(`no complete response: ${JSON.stringify(text.slice(0, 200))}`));
+        return;
+      }
       const lines = text.slice(0, end).split('\r\n');
       const headers = new Map<string, string>();
       for (const line of lines.slice(1)) {
@@ -302,7 +307,7 @@ export function runTool(cmd: string, args: string[], timeoutMs = 30_000): Promis
 export function startTool(cmd: string, args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   return { child, stderr: () => stderr };
 }
 
@@ -310,12 +315,18 @@ export function startTool(cmd: string, args: string[]): { child: ReturnType<type
 export async function rawPutSource(port: number, mount: string, contentType: string, extraHeaders = ''): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   const auth = Buffer.from(`source:${PASSWORD}`).toString('base64');
-  socket.write(`PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n${extraHeaders}\r\n`);
+  socket.write(
+    `PUT ${mount} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${auth}\r\nContent-Type: ${contentType}\r\n${extraHeaders}\r\n`,
+  );
   let answer = '';
-  await waitFor(() => {
-    answer += socket.read()?.toString('latin1') ?? '';
-    return answer.includes('\r\n\r\n');
-  }, 5000, 'the answer to PUT');
+  await waitFor(
+    () => {
+      answer += socket.read()?.toString('latin1') ?? '';
+      return answer.includes('\r\n\r\n');
+    },
+    5000,
+    'the answer to PUT',
+  );
   if (!/^HTTP\/1\.1 200/.test(answer)) throw new Error(`source refused: ${answer}`);
   return socket;
 }

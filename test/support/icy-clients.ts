@@ -4,7 +4,7 @@
 // ICY metadata into its body the way a relay of another server does.
 
 import net from 'node:net';
-import { encodeIcyBlock } from '../../relay/icy-metadata.js';
+import { encodeIcyBlock } from '../../relay/formats/icy-metadata.js';
 import { mp3Frame, rawPutSource, rawRequest, type RawResponse } from './clients.js';
 import { PASSWORD, RelayProcess } from './relay-process.js';
 import { waitFor } from './wait.js';
@@ -40,7 +40,11 @@ export class ShoutcastV1Source {
   closed = false;
   nextSerial = 0;
 
-  constructor(port: number, passwordLine: string, headerLines: string[] = ['icy-name:sc test', 'icy-genre:tests', 'icy-br:128', 'icy-pub:0']) {
+  constructor(
+    port: number,
+    passwordLine: string,
+    headerLines: string[] = ['icy-name:sc test', 'icy-genre:tests', 'icy-br:128', 'icy-pub:0'],
+  ) {
     this.socket = net.connect({ port, host: '127.0.0.1' }, () => this.socket.write(passwordLine));
     this.socket.on('data', (chunk: Buffer) => {
       const first = this.response === '';

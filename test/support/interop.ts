@@ -25,12 +25,30 @@ export interface EncodeOptions {
 export function ffmpegToneSource(relay: RelayProcess, mount: string, opts: EncodeOptions): ChildProcess {
   const rate = opts.sampleRateHz ?? 44100;
   const args = [
-    '-hide_banner', '-loglevel', 'error', '-re',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
     // A tone with a little noise on top: the encoder has real work per frame, unlike pure silence.
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}`,
-    '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.05:sample_rate=${rate}`,
-    '-filter_complex', 'amix=inputs=2', '-ac', '2',
-    ...opts.codec, '-f', opts.format, '-content_type', opts.contentType, '-ice_name', 'relaycast interop',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=${rate}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `anoisesrc=color=pink:amplitude=0.05:sample_rate=${rate}`,
+    '-filter_complex',
+    'amix=inputs=2',
+    '-ac',
+    '2',
+    ...opts.codec,
+    '-f',
+    opts.format,
+    '-content_type',
+    opts.contentType,
+    '-ice_name',
+    'relaycast interop',
     ...(opts.legacy ? ['-legacy_icecast', '1'] : []),
     `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`,
   ];
@@ -94,7 +112,21 @@ export async function probeWithFfprobe(url: string): Promise<{ result: ToolResul
 export function decodeWithGstreamer(url: string, buffers: number): Promise<ToolResult> {
   return runTool(
     'gst-launch-1.0',
-    ['-q', 'souphttpsrc', `location=${url}`, '!', 'decodebin', '!', 'audioconvert', '!', 'identity', `eos-after=${buffers}`, '!', 'fakesink', 'sync=false'],
+    [
+      '-q',
+      'souphttpsrc',
+      `location=${url}`,
+      '!',
+      'decodebin',
+      '!',
+      'audioconvert',
+      '!',
+      'identity',
+      `eos-after=${buffers}`,
+      '!',
+      'fakesink',
+      'sync=false',
+    ],
     30_000,
   );
 }

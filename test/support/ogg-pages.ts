@@ -3,7 +3,7 @@
 // reads a byte stream back into pages. Packet bodies are filler bytes that
 // never spell 'OggS', so the only capture patterns are the ones a test puts in.
 
-import { OGG_BOS, OGG_CONTINUED, OGG_EOS, oggPageCrc } from '../../ingest/ogg-page.js';
+import { OGG_BOS, OGG_CONTINUED, OGG_EOS, oggPageCrc } from '../../relay/formats/ogg-page.js';
 
 export { OGG_BOS, OGG_CONTINUED, OGG_EOS };
 

@@ -2,8 +2,9 @@
 // on ports the kernel picks, and reads its JSON log so tests can wait for
 // events instead of sleeping.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
@@ -26,10 +27,10 @@ export class RelayProcess {
   shoutcastPort = 0;
   exitCode: number | null = null;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcessByStdio<null, Readable, Readable>) {
     this.child = child;
     let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
       partial += text;
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
@@ -42,7 +43,7 @@ export class RelayProcess {
         }
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
     child.on('exit', (code) => (this.exitCode = code));
   }
 

@@ -1,0 +1,17 @@
+// What the protocol servers share: built once by relay-server.ts.
+
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config.js';
+import type { FanOut } from '../core/fan-out.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { MountRegistry } from '../core/mounts.js';
+import type { Refusals } from './refusals.js';
+
+export interface RelayContext {
+  readonly config: Readonly<RelayConfig>;
+  readonly registry: MountRegistry;
+  readonly fanOut: FanOut;
+  readonly metrics: Metrics;
+  readonly refusals: Refusals;
+  readonly log: Logger;
+}

@@ -1,0 +1,108 @@
+// What /status.json says: every mount (always an array, empty when none),
+// its listeners, peak, source info, content type, bitrate, current title,
+// stream start and bytes in and out. relay/api/status.schema.json describes
+// it; a test validates real answers against that schema, so change both
+// together. It is public, like Icecast's status page: no addresses of
+// sources or listeners (those are on /admin/listeners).
+
+import type { Listener } from '../core/listener.js';
+import type { Mount } from '../core/mount.js';
+import type { MountRegistry } from '../core/mounts.js';
+import { RELAYCAST_VERSION } from '../metrics/metrics.js';
+
+export interface MountStatus {
+  mount: string;
+  listenUrl: string;
+  contentType: string;
+  listeners: number;
+  peakListeners: number;
+  /** Now playing ('' when unknown). */
+  title: string;
+  titleUrl: string;
+  /** What the source declared (ice-bitrate / icy-br), when it is a number. */
+  bitrateKbps: number | null;
+  /** Measured from the bytes the source sent over the last sample interval. */
+  measuredBitrateKbps: number;
+  source: {
+    connected: boolean;
+    name: string;
+    description: string;
+    genre: string;
+    url: string;
+    public: boolean;
+    audioInfo: string;
+  };
+  /** When the current source connected (ISO 8601), or null without a source. */
+  streamStart: string | null;
+  streamSeconds: number | null;
+  receivedBytes: number;
+  sentBytes: number;
+}
+
+export interface StatusReport {
+  server: {
+    name: 'relaycast';
+    version: string;
+    startedAt: string;
+    uptimeSeconds: number;
+    listeners: number;
+    sources: number;
+  };
+  mounts: MountStatus[];
+}
+
+/** When this process started (wall clock), for server_start and uptime. */
+export const PROCESS_STARTED_AT_MS = Math.round(Date.now() - process.uptime() * 1000);
+
+/** `baseUrl` is scheme://host[:port] as the client addressed us, for each mount's listen URL. */
+export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = Date.now()): StatusReport {
+  const mounts = [...registry.mounts.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => mountStatus(m, baseUrl, nowMs));
+  return {
+    server: {
+      name: 'relaycast',
+      version: RELAYCAST_VERSION,
+      startedAt: new Date(PROCESS_STARTED_AT_MS).toISOString(),
+      uptimeSeconds: Math.round((nowMs - PROCESS_STARTED_AT_MS) / 1000),
+      listeners: registry.listenerCount,
+      sources: registry.sourceCount,
+    },
+    mounts,
+  };
+}
+
+function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): MountStatus {
+  const info = mount.info;
+  const declared = Number(info.bitrateKbps);
+  const started = mount.hasSource && mount.sourceStartedAtMs > 0 ? mount.sourceStartedAtMs : undefined;
+  return {
+    mount: mount.name,
+    listenUrl: `${baseUrl}${mount.name}`,
+    contentType: mount.contentType,
+    listeners: mount.listeners.size,
+    peakListeners: mount.peakListeners,
+    title: mount.title,
+    titleUrl: mount.titleUrl,
+    bitrateKbps: info.bitrateKbps !== undefined && Number.isFinite(declared) && declared > 0 ? declared : null,
+    measuredBitrateKbps: Math.round(mount.measuredBitsPerSecond / 100) / 10,
+    source: {
+      connected: mount.hasSource,
+      name: info.name ?? '',
+      description: info.description ?? '',
+      genre: info.genre ?? '',
+      url: info.url ?? '',
+      public: info.public === '1' || info.public === 'true',
+      audioInfo: info.audioInfo ?? '',
+    },
+    streamStart: started === undefined ? null : new Date(started).toISOString(),
+    streamSeconds: started === undefined ? null : Math.max(0, Math.round((nowMs - started) / 1000)),
+    receivedBytes: mount.sourceBytes,
+    sentBytes: sentBytesOf(mount),
+  };
+}
+
+/** Bytes handed to this mount's listeners: those who left plus those still here. */
+function sentBytesOf(mount: Mount<Listener>): number {
+  let bytes = mount.departedSentBytes;
+  for (const listener of mount.listeners) bytes += listener.sentBytes;
+  return bytes;
+}

@@ -1,0 +1,88 @@
+// One mount: its ring, the frame index over it, the writer that feeds it, the
+// stream info, and the set of listeners reading it. A mount outlives its
+// source for the grace period, so listeners survive a source reconnect.
+
+import { frameFormatOf } from '../formats/frame-header.js';
+import { FrameIndex } from './frame-index.js';
+import { UNCHANGED_BLOCK } from '../formats/icy-metadata.js';
+import { isOggType } from '../formats/ogg-content-type.js';
+import { OggRingWriter } from './ogg-ring-writer.js';
+import { Ring } from './ring.js';
+import { RingWriter } from './ring-writer.js';
+import type { StreamInfo } from './stream-info.js';
+
+/** Frame starts are indexed at most this often; plenty to land a join near its target. */
+const INDEX_SPACING_BYTES = 1024;
+
+/**
+ * `L` is the listener type: a mount only holds its listeners, so it need not
+ * import listener.ts (which does import this file).
+ */
+export class Mount<L = unknown> {
+  readonly name: string;
+  readonly contentType: string;
+  info: StreamInfo;
+  readonly ring: Ring;
+  readonly index: FrameIndex;
+  readonly writer: RingWriter | OggRingWriter;
+  readonly listeners = new Set<L>();
+  hasSource = false;
+  sourceRemote = '';
+  graceTimer: NodeJS.Timeout | undefined;
+  peakListeners = 0;
+  readonly createdAtMs = Date.now();
+  sourceStartedAtMs = 0;
+  sourceBytes = 0;
+  /** Now playing, as set by /admin/metadata or a source's inline ICY metadata ('' when unknown). */
+  title = '';
+  /** StreamUrl that goes with the title ('' when none). */
+  titleUrl = '';
+  /** Bumped on every title change; an ICY listener that last got an older one gets `icyBlock`. */
+  titleVersion = 0;
+  /** The ICY metadata block of the current title, built once per change (relay/mount-title.ts). */
+  icyBlock: Uint8Array = UNCHANGED_BLOCK;
+  /** Bytes sent to listeners who have left (the rest is in each listener's sentBytes). */
+  departedSentBytes = 0;
+  /** The source's bitrate measured at the ingest (bits per second; 0 until sampled). */
+  measuredBitsPerSecond = 0;
+  /** Bytes committed since fan-out last flushed this mount. */
+  unflushedBytes = 0;
+  /** performance.now() of fan-out's last flush of this mount. */
+  lastFlushAtMs = 0;
+  /** True while fan-out is part-way through a flush (it writes in slices); a paused source waits for it. */
+  flushing = false;
+
+  constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number) {
+    this.name = name;
+    this.contentType = contentType;
+    this.info = info;
+    this.ring = new Ring(bufferBytes);
+    this.index = new FrameIndex(bufferBytes, INDEX_SPACING_BYTES);
+    this.writer = isOggType(contentType)
+      ? new OggRingWriter(this.ring, this.index)
+      : new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+  }
+
+  /**
+   * Where a new listener starts: about `burstBytes` behind live, on a frame
+   * boundary when the format has frames (head itself always is one, since
+   * only whole frames are committed).
+   */
+  joinPosition(burstBytes: number): number {
+    const ring = this.ring;
+    const target = Math.max(0, ring.head - burstBytes);
+    if (this.writer.frameFormat === undefined) return Math.max(target, ring.tail);
+    const start = this.index.firstAtOrAfter(target, ring.tail);
+    // Ogg: while a stream's headers are still arriving, start at its BOS page.
+    const capturing = this.writer instanceof OggRingWriter ? this.writer.headers.captureStartPos : undefined;
+    if (capturing !== undefined && capturing >= ring.tail && (start === undefined || start >= capturing)) return capturing;
+    return start ?? ring.head;
+  }
+
+  /** What a listener starting at `pos` must get before the ring's bytes: an Ogg stream's header pages. */
+  joinPrefix(pos: number): Uint8Array | undefined {
+    if (!(this.writer instanceof OggRingWriter) || this.writer.frameFormat === undefined) return undefined;
+    const prefix = this.writer.headers.prefixFor(pos);
+    return prefix.length > 0 ? prefix : undefined;
+  }
+}

@@ -1,0 +1,60 @@
+// A listener on a node:net socket: the ingest port's path for HTTP/1.0
+// players, which uWS refuses. Node keeps a reference to a written buffer
+// until the kernel has taken it, and the ring may overwrite its bytes by
+// then, so each write is first copied into a scratch buffer shared by all
+// socket listeners. When the kernel takes the write at once (the usual
+// case) the scratch is free again before the next listener's turn; when it
+// does not, that pending write keeps the buffer and a new shared one is
+// made. So memory and allocation grow only with listeners under
+// backpressure, and the next write to a listener waits until its last
+// one has flushed.
+
+import type { Socket } from 'node:net';
+import { MAX_WRITE_BYTES } from '../core/listener.js';
+import type { Listener, ListenerSink } from '../core/listener.js';
+
+let sharedScratch = Buffer.allocUnsafe(MAX_WRITE_BYTES);
+
+export class SocketSink implements ListenerSink {
+  private readonly socket: Socket;
+  private waiting = false;
+  private readonly onFlushed: () => void;
+
+  constructor(socket: Socket, listener: Listener) {
+    this.socket = socket;
+    this.onFlushed = () => {
+      if (!this.waiting) return;
+      this.waiting = false;
+      listener.writable();
+    };
+    socket.on('close', () => listener.transportClosed());
+  }
+
+  write(bytes: Uint8Array): boolean {
+    const socket = this.socket;
+    if (socket.destroyed) return false;
+    if (socket.writableLength > 0) {
+      // Still draining something written outside fan-out (the response head):
+      // fan-out counts a refused write as taken, so queue a private copy.
+      socket.write(Buffer.from(bytes), this.onFlushed);
+      this.waiting = true;
+      return false;
+    }
+    sharedScratch.set(bytes);
+    socket.write(sharedScratch.subarray(0, bytes.length), this.onFlushed);
+    // Zero here means the kernel took all of it synchronously.
+    if (socket.writableLength === 0) return true;
+    // The pending write owns the scratch now; the next writer gets a new one.
+    sharedScratch = Buffer.allocUnsafe(MAX_WRITE_BYTES);
+    this.waiting = true;
+    return false;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

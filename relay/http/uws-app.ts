@@ -1,0 +1,158 @@
+// The uWS listener port: GET/HEAD on a mount streams it, /metrics serves
+// Prometheus text (unless --metrics-port moved it), and every other answer
+// comes from relay/api/routes.ts. uWS answers HTTP/1.0 with 505 before we see
+// it; those players use our own server (see README, "Ports").
+
+import type { RelayContext } from '../api/context.js';
+import { answerApi, refusalAnswer, type ApiAnswer } from '../api/routes.js';
+import { enableIcy } from '../core/icy-interleaver.js';
+import type { Listener } from '../core/listener.js';
+import { RelayError, statusLine } from '../errors.js';
+import { ICY_METAINT, icyAllowedFor, wantsIcyMetadata } from '../formats/icy-metadata.js';
+import { mountNameOf } from '../formats/mount-name.js';
+import { clientAddress } from './client-address.js';
+import { streamHeaders } from './listener-headers.js';
+import { UwsSink } from './uws-sink.js';
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp } from './uws.js';
+
+const ALLOW = 'GET, HEAD, OPTIONS';
+
+export function createListenerApp(ctx: RelayContext): TemplatedApp {
+  const app = uws.App();
+  app.get('/metrics', (res, req) => serveMetrics(ctx, res, req));
+  app.options('/*', (res, req) => serveRequest(ctx, res, req));
+  app.get('/*', (res, req) => serveRequest(ctx, res, req));
+  app.head('/*', (res, req) => serveRequest(ctx, res, req));
+  app.any('/*', (res, req) => {
+    refuse(ctx, res, req, new RelayError('METHOD_NOT_ALLOWED', req.getMethod().toUpperCase()));
+  });
+  return app;
+}
+
+function remoteOf(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+function send(res: HttpResponse, answer: ApiAnswer): void {
+  res.writeStatus(statusLine(answer.status));
+  for (const [k, v] of answer.headers) res.writeHeader(k, v);
+  if (answer.status === 204) res.endWithoutBody(0);
+  else res.end(answer.body);
+}
+
+function refuse(ctx: RelayContext, res: HttpResponse, req: HttpRequest, thrown: unknown): void {
+  const err: RelayError = ctx.refusals.record(thrown, {
+    remote: remoteOf(res),
+    method: req.getMethod().toUpperCase(),
+    target: req.getUrl(),
+    port: 'listener',
+  });
+  send(res, refusalAnswer(err, ALLOW));
+}
+
+function serveRequest(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+  const acceptedAtMs = performance.now();
+  const method = req.getMethod().toUpperCase();
+  let answer: ApiAnswer | undefined;
+  try {
+    answer = answerApi(ctx, {
+      method,
+      path: req.getUrl(),
+      // uWS hands the raw query as UTF-8 text; this gives back its bytes.
+      query: Buffer.from(req.getQuery() ?? '', 'utf8'),
+      header: (name) => req.getHeader(name) || undefined,
+      remote: remoteOf(res),
+      // uWS refuses HTTP/1.1 without Host, so this is only for a Host we will not echo.
+      fallbackHost: 'localhost',
+    });
+  } catch (err) {
+    refuse(ctx, res, req, err);
+    return;
+  }
+  if (answer) {
+    send(res, answer);
+    return;
+  }
+  serveListener(ctx, res, req, method === 'HEAD', acceptedAtMs);
+}
+
+function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, headOnly: boolean, acceptedAtMs: number): void {
+  let name: string;
+  try {
+    name = mountNameOf(req.getUrl());
+  } catch {
+    // A path that cannot be a mount is simply not one.
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)));
+    return;
+  }
+  const mount = ctx.registry.get(name);
+  const icyMetaData = req.getHeader('icy-metadata');
+  if (headOnly) {
+    if (!mount) {
+      refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', name));
+      return;
+    }
+    const icy = wantsIcyMetadata(icyMetaData) && icyAllowedFor(mount.contentType);
+    res.writeStatus('200 OK');
+    for (const [k, v] of streamHeaders(mount, icy ? ICY_METAINT : undefined)) res.writeHeader(k, v);
+    res.endWithoutBody();
+    return;
+  }
+  let listener: Listener;
+  try {
+    listener = ctx.registry.addListener(name, {
+      remoteAddress: listenerAddress(ctx, res, req),
+      userAgent: req.getHeader('user-agent'),
+      acceptedAtMs,
+      transport: 'uws',
+    });
+  } catch (err) {
+    refuse(ctx, res, req, err);
+    return;
+  }
+  // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.
+  listener.sink = new UwsSink(res, listener);
+  const icyMetaInt = enableIcy(listener, icyMetaData) ? ICY_METAINT : undefined;
+  res.writeStatus('200 OK');
+  for (const [k, v] of streamHeaders(listener.mount, icyMetaInt)) res.writeHeader(k, v);
+  ctx.fanOut.attach(listener);
+}
+
+function listenerAddress(ctx: RelayContext, res: HttpResponse, req: HttpRequest): string {
+  if (!ctx.config.trustProxy) return remoteOf(res);
+  return clientAddress(
+    {
+      socketAddress: remoteOf(res),
+      forwardedFor: req.getHeader('x-forwarded-for') || undefined,
+      proxied: Buffer.from(res.getProxiedRemoteAddressAsText()).toString(),
+    },
+    true,
+  );
+}
+
+function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+  if (ctx.config.metricsPort !== undefined) {
+    // The operator moved /metrics to a private address: the public port does not serve it.
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', '/metrics'));
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  const remote = remoteOf(res);
+  const target = req.getUrl();
+  ctx.metrics.registry.metrics().then(
+    (text) => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus('200 OK').writeHeader('Content-Type', ctx.metrics.registry.contentType).end(text);
+      });
+    },
+    (err: unknown) => {
+      if (aborted) return;
+      const refusal = ctx.refusals.record(err, { remote, method: 'GET', target, port: 'listener' });
+      res.cork(() => res.writeStatus(statusLine(refusal.status)).end(`${refusal.message}\n`));
+    },
+  );
+}

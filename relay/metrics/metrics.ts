@@ -1,0 +1,178 @@
+// Prometheus metrics (prom-client). Labels are the mount and small fixed sets
+// (disconnect reason, refusal code); never a per-connection label. Series for
+// a mount exist from the moment it is created, at zero.
+//
+// Per-connection cost, as the README defines it:
+// - relaycast_connection_cpu_ratio: process CPU seconds per second over the
+//   last sample interval, divided by open connections (listeners + sources);
+// - relaycast_connection_memory_bytes: resident memory above the baseline
+//   taken before the first connection, divided by open connections.
+
+import { createRequire } from 'node:module';
+import client from 'prom-client';
+import { ERRORS, type ErrorCode } from '../errors.js';
+import { DISCONNECT_REASONS } from '../core/disconnect-reason.js';
+
+/** relaycast's own version, from package.json (read once at start-up). */
+export const RELAYCAST_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+const LAG_BUCKETS_BYTES = [0, 4096, 16384, 65536, 131072, 262144, 524288, 1048576];
+const FIRST_BYTE_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// From a probe that leaves at once to a listener who stays all day.
+const SESSION_BUCKETS_SECONDS = [1, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400];
+const BURST_BUCKETS_BYTES = [0, 8192, 16384, 32768, 65536, 131072, 262144];
+
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  readonly listeners = this.gauge('relaycast_listeners', 'Listeners connected now.', ['mount']);
+  readonly listenerPeak = this.gauge('relaycast_listeners_peak', 'Most listeners connected at once since the mount appeared.', ['mount']);
+  readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
+  readonly listenerDisconnects = this.counter(
+    'relaycast_listener_disconnects_total',
+    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown, admin.',
+    ['mount', 'reason'],
+  );
+  readonly slowListeners = this.counter(
+    'relaycast_slow_listeners_total',
+    'Listeners that fell past --max-lag-bytes, by what was done: drop or live (moved to live).',
+    ['mount', 'action'],
+  );
+  readonly bytesOut = this.counter('relaycast_listener_sent_bytes_total', 'Stream bytes handed to listener sockets.', ['mount']);
+  readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
+  readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
+  readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
+  readonly titleUpdates = this.counter('relaycast_title_updates_total', 'Title updates accepted (admin/metadata, admin.cgi, inline ICY).', [
+    'mount',
+  ]);
+  readonly refusals = this.counter('relaycast_refusals_total', 'Requests refused, by error code and status.', ['code', 'status']);
+  readonly lag = this.histogram(
+    'relaycast_listener_lag_bytes',
+    "Each listener's distance behind live, sampled once per sample interval.",
+    LAG_BUCKETS_BYTES,
+  );
+  readonly firstByte = this.histogram(
+    'relaycast_listener_first_byte_seconds',
+    'From request to the first stream byte handed to the socket.',
+    FIRST_BYTE_BUCKETS_SECONDS,
+  );
+  readonly burst = this.histogram(
+    'relaycast_listener_burst_bytes',
+    'Bytes behind live a new listener starts (the burst it is sent at once).',
+    BURST_BUCKETS_BYTES,
+  );
+  readonly session = this.histogram(
+    'relaycast_listener_session_seconds',
+    'How long listeners stayed, observed when they leave.',
+    SESSION_BUCKETS_SECONDS,
+  );
+  readonly sourceBitrate = this.gauge(
+    'relaycast_source_measured_bytes_per_second',
+    "The source's bitrate as measured at the ingest: bytes per second over the last sample interval (x8 for bits; 0 without a source).",
+    ['mount'],
+  );
+  readonly ringFill = this.gauge('relaycast_ring_fill_bytes', 'Stream bytes the ring holds now (at most relaycast_ring_size_bytes).', [
+    'mount',
+  ]);
+  readonly ringSize = this.gauge('relaycast_ring_size_bytes', "The ring's capacity per mount (--buffer-bytes).", ['mount']);
+  readonly buildInfo = this.gauge('relaycast_build_info', 'Always 1; labels say which relaycast and which Node.js run.', [
+    'version',
+    'node',
+  ]);
+  readonly connectionCpu = this.gauge(
+    'relaycast_connection_cpu_ratio',
+    'Process CPU seconds per second over the last sample interval, divided by open connections.',
+  );
+  readonly connectionMemory = this.gauge(
+    'relaycast_connection_memory_bytes',
+    'Resident memory above the idle baseline, divided by open connections.',
+  );
+  readonly baselineMemory = this.gauge(
+    'relaycast_idle_resident_memory_bytes',
+    'Resident memory measured at start-up, before any connection.',
+  );
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names *_total, which promtool rejects; the same
+    // counts stay available as nodejs_active_handles and nodejs_active_requests.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
+    this.buildInfo.set({ version: RELAYCAST_VERSION, node: process.version }, 1);
+    // Every refusal series exists from the start, so rate() and alerts see the first one.
+    for (const [code, entry] of Object.entries(ERRORS) as Array<[ErrorCode, { status: number }]>) {
+      if (entry.status > 0) this.refusals.inc({ code, status: String(entry.status) }, 0);
+    }
+  }
+
+  /** Creates every series of a new mount at zero, so rate() works from the start. */
+  initMount(mount: string): void {
+    this.listeners.set({ mount }, 0);
+    this.listenerPeak.set({ mount }, 0);
+    this.listenerConnects.inc({ mount }, 0);
+    for (const reason of DISCONNECT_REASONS) this.listenerDisconnects.inc({ mount, reason }, 0);
+    this.bytesOut.inc({ mount }, 0);
+    for (const action of ['drop', 'live']) this.slowListeners.inc({ mount, action }, 0);
+    this.bytesIn.inc({ mount }, 0);
+    this.sourceConnected.set({ mount }, 0);
+    this.sourceConnects.inc({ mount }, 0);
+    this.titleUpdates.inc({ mount }, 0);
+    this.sourceBitrate.set({ mount }, 0);
+    this.ringFill.set({ mount }, 0);
+    this.lag.zero({ mount });
+    this.firstByte.zero({ mount });
+    this.burst.zero({ mount });
+    this.session.zero({ mount });
+  }
+
+  /** Drops a removed mount's gauges (counters stay, as Prometheus expects). */
+  removeMount(mount: string): void {
+    this.listeners.remove({ mount });
+    this.sourceConnected.remove({ mount });
+    this.sourceBitrate.remove({ mount });
+    this.ringFill.remove({ mount });
+    this.ringSize.remove({ mount });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {
+    return new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string, buckets: number[]): client.Histogram<'mount'> {
+    return new client.Histogram({ name, help, labelNames: ['mount'], buckets, registers: [this.registry] });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[] = []): client.Counter<L> {
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+/** Samples process CPU and memory and turns them into per-connection figures. */
+export class ConnectionCostSampler {
+  private readonly metrics: Metrics;
+  private readonly baselineRssBytes: number;
+  private lastCpuMicros: number;
+  private lastAtMs: number;
+
+  constructor(metrics: Metrics) {
+    this.metrics = metrics;
+    this.baselineRssBytes = process.memoryUsage.rss();
+    metrics.baselineMemory.set(this.baselineRssBytes);
+    const cpu = process.cpuUsage();
+    this.lastCpuMicros = cpu.user + cpu.system;
+    this.lastAtMs = performance.now();
+  }
+
+  sample(connections: number): void {
+    const cpu = process.cpuUsage();
+    const cpuMicros = cpu.user + cpu.system;
+    const nowMs = performance.now();
+    const cpuSecondsPerSecond = (cpuMicros - this.lastCpuMicros) / 1000 / Math.max(1, nowMs - this.lastAtMs);
+    this.lastCpuMicros = cpuMicros;
+    this.lastAtMs = nowMs;
+    const aboveBaseline = Math.max(0, process.memoryUsage.rss() - this.baselineRssBytes);
+    this.metrics.connectionCpu.set(connections > 0 ? cpuSecondsPerSecond / connections : 0);
+    this.metrics.connectionMemory.set(connections > 0 ? aboveBaseline / connections : 0);
+  }
+}
