@@ -20,6 +20,7 @@ import {
 } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
+import { applyConfigFile, ConfigFileError, configFileOptions, loadedConfigOf, registerConfigCommand } from './settings/config-command.js';
 import { startRelay } from './relay-server.js';
 
 const EXIT_USAGE = 2;
@@ -224,6 +225,12 @@ export function buildProgram(): Command {
     .addOption(opt('--name <text>', 'stream name sent as ice-name', 'RELAYCAST_PUSH_NAME'))
     .action(runPush);
 
+  // The config file: --config / --icecast-config fill the flags left at their defaults (relay/settings/).
+  const relayCommand = program.commands.find((c) => c.name() === 'relay') as Command;
+  for (const option of configFileOptions()) relayCommand.addOption(option);
+  relayCommand.hook('preAction', onRelayPreAction);
+  registerConfigCommand(program, () => relayCommand);
+
   registerLoadtestCommand(program);
   return program;
 }
@@ -322,6 +329,21 @@ async function runPush(file: string, flags: PushFlags): Promise<void> {
   process.exit(code);
 }
 
+function onRelayPreAction(command: Command): void {
+  try {
+    applyConfigFile(command);
+  } catch (err) {
+    if (err instanceof ConfigFileError) usageError(`the config file has errors:\n${err.message}`);
+    throw err;
+  }
+  const loaded = loadedConfigOf(command);
+  if (loaded && (loaded.read.length > 0 || loaded.ignored.length > 0)) {
+    process.stderr.write(
+      `read from ${loaded.file.file}:\n${loaded.read.map((l) => `  ${l}`).join('\n')}\nnot honoured:\n${loaded.ignored.map((l) => `  ${l}`).join('\n')}\n`,
+    );
+  }
+}
+
 function usageError(message: string): never {
   process.stderr.write(`relaycast: ${message}\n`);
   process.exit(EXIT_USAGE);
@@ -332,6 +354,7 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
+    if (err instanceof ConfigFileError) usageError(err.message);
     if (err instanceof CommanderError) {
       const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
       process.exit(ok ? 0 : EXIT_USAGE);

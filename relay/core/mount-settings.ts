@@ -1,0 +1,36 @@
+// What one mount may be configured with (a config file's `mounts:` entry,
+// or an icecast.xml <mount>), already resolved against the file's
+// `default-mount` and the server's flags: the core reads only this.
+
+import type { SlowPolicy } from '../config.js';
+
+export interface MountSettings {
+  /** User name sources of this mount log in with (Icecast's <username>; default `source`). */
+  sourceUser: string;
+  /** This mount's own source password; undefined = the server's --source-password. */
+  sourcePassword: string | undefined;
+  /** Listener limit of this mount; 0 = only the server's limits. */
+  maxListeners: number;
+  burstBytes: number;
+  maxLagBytes: number;
+  slowPolicy: SlowPolicy;
+  sourceGraceMs: number;
+  /** Stream info that overrides what the source sends (undefined = the source's). */
+  streamName: string | undefined;
+  description: string | undefined;
+  genre: string | undefined;
+  url: string | undefined;
+  public: boolean | undefined;
+  /** Left out of status JSON, the status page and playlists (still playable). */
+  hidden: boolean;
+  /** Content types a source may send here; undefined = any. */
+  contentTypes: readonly string[] | undefined;
+}
+
+/** Every mount's settings as the running config has them; swapped whole by a reload. */
+export interface StationSettings {
+  /** The settings of mount `name`; undefined when sources may not use it (an unlisted mount with `unlisted-mounts: refuse`). */
+  forMount(name: string): MountSettings | undefined;
+  /** Mounts the file lists by name, in its order. */
+  readonly listedMounts: readonly string[];
+}

@@ -1,0 +1,77 @@
+// The JSON Schema of a config file's mount settings, which is also their
+// documentation: `relaycast config schema` prints it, and each description
+// is what an operator reads. Keys are kebab-case like the long flags.
+
+const MOUNT_PROPERTIES = {
+  'source-user': {
+    type: 'string',
+    minLength: 1,
+    maxLength: 64,
+    description: 'user name this mount\'s sources log in with (default "source")',
+  },
+  'source-password': {
+    type: 'string',
+    minLength: 1,
+    maxLength: 256,
+    description: "this mount's own source password (default: the server's source-password)",
+  },
+  'max-listeners': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'listener limit of this mount; 0 = only the server-wide limits',
+  },
+  'burst-bytes': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 16_777_216,
+    description: 'how far behind live a new listener starts, sent at once',
+  },
+  'max-lag-bytes': {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_073_741_824,
+    description: 'a listener further behind live is slow (see slow-policy)',
+  },
+  'slow-policy': { enum: ['drop', 'live'], description: 'what happens to a slow listener: drop it, or move it to live' },
+  'source-grace-ms': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'how long listeners wait for a source that left before they are ended',
+  },
+  'stream-name': { type: 'string', maxLength: 256, description: "stream name sent as icy-name (overrides the source's)" },
+  description: { type: 'string', maxLength: 1024, description: 'sent as icy-description' },
+  genre: { type: 'string', maxLength: 256, description: 'sent as icy-genre' },
+  url: { type: 'string', maxLength: 1024, description: 'sent as icy-url' },
+  public: { type: 'boolean', description: 'sent as icy-pub (listed in directories)' },
+  hidden: { type: 'boolean', description: 'left out of the status JSON, the status page and playlists; still playable' },
+  'content-types': {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'string', pattern: '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$' },
+    description: 'content types a source may send to this mount (default: any)',
+  },
+} as const;
+
+export const MOUNT_KEYS: readonly string[] = Object.keys(MOUNT_PROPERTIES);
+
+const MOUNT_SCHEMA = { type: 'object', additionalProperties: false, properties: MOUNT_PROPERTIES } as const;
+
+/** The part of the file that is not a flag: mounts and how unlisted ones are treated. */
+export const MOUNTS_SCHEMA = {
+  type: 'object',
+  properties: {
+    mounts: {
+      type: 'object',
+      description: 'settings per mount, keyed by its path ("/live")',
+      propertyNames: { pattern: '^(/[A-Za-z0-9._~-]+)+$', maxLength: 256 },
+      additionalProperties: MOUNT_SCHEMA,
+    },
+    'default-mount': { ...MOUNT_SCHEMA, description: 'settings for every mount not listed under mounts (and the base of those that are)' },
+    'unlisted-mounts': {
+      enum: ['accept', 'refuse'],
+      description: 'refuse: sources may only use the mounts listed under mounts (default accept)',
+    },
+  },
+} as const;
