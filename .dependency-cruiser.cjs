@@ -61,6 +61,13 @@ module.exports = {
       to: { path: '^relay/(cli|relay-server)\\.ts$' },
     },
     {
+      name: 'settings-are-entry-level',
+      comment: 'relay/settings/ reads files at start and on reload: only the entry uses it; the core reads core/mount-settings.ts.',
+      severity: 'error',
+      from: { path: '^(relay/(http|api|core|formats|metrics)/|ingest/)' },
+      to: { path: '^relay/settings/' },
+    },
+    {
       name: 'tests-not-imported',
       severity: 'error',
       from: { pathNot: '^test/' },
