@@ -13,7 +13,6 @@
 
 import net, { type Socket } from 'node:net';
 import { safeEqual } from '../relay/formats/basic-auth.js';
-import type { RelayConfig } from '../relay/config.js';
 import type { RelayContext } from '../relay/api/context.js';
 import { RelayError } from '../relay/errors.js';
 import { streamInfoFrom } from '../relay/core/stream-info.js';
@@ -33,11 +32,11 @@ export function createShoutcastServer(ctx: RelayContext): net.Server {
   return net.createServer({ noDelay: true }, (socket) => acceptShoutcast(ctx, socket));
 }
 
-/** The source password, alone or in DNAS v2's `password:#streamid` form. */
-export function isShoutcastSourcePassword(line: string, config: Readonly<RelayConfig>): boolean {
-  if (safeEqual(line, config.sourcePassword)) return true;
+/** `password` (the SHOUTcast mount's, else the server's), alone or in DNAS v2's `password:#streamid` form. */
+export function isShoutcastSourcePassword(line: string, password: string): boolean {
+  if (safeEqual(line, password)) return true;
   const sid = line.lastIndexOf(':#');
-  return sid > 0 && safeEqual(line.slice(0, sid), config.sourcePassword);
+  return sid > 0 && safeEqual(line.slice(0, sid), password);
 }
 
 function acceptShoutcast(ctx: RelayContext, socket: Socket): void {
@@ -60,7 +59,9 @@ function acceptShoutcast(ctx: RelayContext, socket: Socket): void {
         const password = passwordLine.subarray(0, nl).toString('utf8').replace(/\r+$/, '');
         const rest = passwordLine.subarray(nl + 1);
         passwordLine = undefined;
-        if (!isShoutcastSourcePassword(password, ctx.config)) {
+        const station = ctx.registry.station;
+        const settings = station.forMount(mountName);
+        if (!settings || !isShoutcastSourcePassword(password, settings.sourcePassword ?? station.sourcePassword)) {
           done();
           ctx.refusals.record(new RelayError('AUTH_REQUIRED', 'SHOUTcast password'), where);
           hangUp(SHOUTCAST_BAD_PASSWORD);

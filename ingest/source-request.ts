@@ -25,9 +25,15 @@ export interface SourcePeer {
 
 export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, peer: SourcePeer): void {
   const h = head.headers;
-  // libshout's first request has no credentials and only wants the 401: answer it calmly.
-  if (!isSourceAuthorized(h.get('authorization'), ctx.config.sourcePassword)) throw new RelayError('AUTH_REQUIRED');
   const name = mountNameOf(head.target);
+  const station = ctx.registry.station;
+  const settings = station.forMount(name);
+  if (!settings) throw new RelayError('MOUNT_UNLISTED', name);
+  // libshout's first request has no credentials and only wants the 401: answer it calmly.
+  // A mount with a password of its own takes only that one (each DJ on their own mount).
+  if (!isSourceAuthorized(h.get('authorization'), settings.sourcePassword ?? station.sourcePassword, settings.sourceUser)) {
+    throw new RelayError('AUTH_REQUIRED');
+  }
   let contentType = h.get('content-type');
   if (!contentType) {
     if (head.method === 'PUT') throw new RelayError('CONTENT_TYPE_REQUIRED');

@@ -22,6 +22,8 @@ import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
 import { applyConfigFile, ConfigFileError, configFileOptions, loadedConfigOf, registerConfigCommand } from './settings/config-command.js';
 import { startRelay } from './relay-server.js';
+import { createReloader } from './settings/reload.js';
+import { stationSettings } from './settings/station.js';
 
 const EXIT_USAGE = 2;
 
@@ -239,16 +241,21 @@ interface RelayFlags extends RelayConfigInput {
   sourcePassword?: string;
 }
 
-async function runRelay(flags: RelayFlags): Promise<void> {
+function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
+  return buildConfig({ ...flags, logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true) });
+}
+
+async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   let config: Readonly<RelayConfig>;
   try {
-    config = buildConfig({ ...flags, logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true) });
+    config = configFromFlags(flags);
   } catch (err) {
     if (err instanceof RelayError) usageError(err.message.replace(/^invalid configuration: /, ''));
     throw err;
   }
   const log = createLogger(config.logLevel, config.logFormat);
-  const relay = await startRelay(config, log).catch((err: Error) => {
+  const loaded = loadedConfigOf(command);
+  const relay = await startRelay(config, log, stationSettings(loaded?.file, config)).catch((err: Error) => {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
   });
@@ -315,6 +322,22 @@ async function runRelay(flags: RelayFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  if (!loaded) {
+    // No file to re-read; SIGHUP must not end the relay (its default would).
+    process.on('SIGHUP', () => log.info('SIGHUP: no --config or --icecast-config to reload'));
+  } else {
+    log.info(
+      { file: loaded.file.file, settings: Object.keys(loaded.file.flags), mounts: Object.keys(loaded.file.mounts) },
+      'config file read',
+    );
+    const reload = createReloader({ command, config, build: configFromFlags, apply: relay.applyStation, metrics: relay.ctx.metrics, log });
+    relay.ctx.control.reload = reload;
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading the config file');
+      reload();
+    });
+  }
 }
 
 interface PushFlags {

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { createSocketServer } from './http/socket-server.js';
 import { createShoutcastServer } from '../ingest/shoutcast-server.js';
 import type { RelayConfig } from './config.js';
+import type { StationSettings } from './core/mount-settings.js';
+import { stationSettings } from './settings/station.js';
 import type { RelayContext } from './api/context.js';
 import { FanOut } from './core/fan-out.js';
 import { createListenerApp } from './http/uws-app.js';
@@ -28,16 +30,24 @@ export interface RunningRelay {
   readonly shoutcastPort: number | undefined;
   /** The port of --metrics-port's server; undefined when /metrics is on the listener port. */
   readonly metricsPort: number | undefined;
+  /** A reload's new settings, for new connections and, where safe, the mounts that exist. */
+  applyStation(next: StationSettings): void;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
 
-export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Promise<RunningRelay> {
+export async function startRelay(
+  config: Readonly<RelayConfig>,
+  log: Logger,
+  station: StationSettings = stationSettings(undefined, config),
+): Promise<RunningRelay> {
   const metrics = new Metrics();
-  const registry = new MountRegistry(config, metrics, log);
+  const registry = new MountRegistry(config, station, metrics, log);
+  metrics.configReloadSuccessful.set(1);
+  metrics.configReloadSuccessTimestamp.set(Date.now() / 1000);
   const fanOut = new FanOut(registry, config, metrics, log);
   registry.onCommitted = (mount, bytes) => fanOut.onIngest(mount, bytes);
-  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log };
+  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log, control: {} };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
@@ -95,7 +105,8 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
     return closing;
   }
 
-  return { ctx, port, ingestPort, shoutcastPort, metricsPort: metricsServer?.port, close };
+  const applyStation = (next: StationSettings) => registry.applyStation(next);
+  return { ctx, port, ingestPort, shoutcastPort, metricsPort: metricsServer?.port, applyStation, close };
 }
 
 function listenUws(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {

@@ -14,4 +14,9 @@ export interface RelayContext {
   readonly metrics: Metrics;
   readonly refusals: Refusals;
   readonly log: Logger;
+  /** Set by the entry when the relay runs from a config file: re-reads it (POST /admin/reload, SIGHUP). */
+  readonly control: { reload?: () => ReloadOutcome };
 }
+
+/** What a reload did: applied, or refused whole with the reasons. */
+export type ReloadOutcome = { ok: true; changed: string[]; needRestart: string[] } | { ok: false; errors: string[] };

@@ -59,7 +59,7 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
 }
 
 function requireAdmin(ctx: RelayContext, req: InfoRequest): void {
-  if (adminRoleOf(req.header('authorization'), ctx.config) !== 'admin') throw new RelayError('ADMIN_AUTH_REQUIRED');
+  if (adminRoleOf(req.header('authorization'), ctx.registry.station) !== 'admin') throw new RelayError('ADMIN_AUTH_REQUIRED');
 }
 
 function ok(contentType: string, body: string, headers: Array<[string, string]>): InfoAnswer {

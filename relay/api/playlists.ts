@@ -29,6 +29,8 @@ export function playlistFor(path: string, registry: MountRegistry, baseUrl: stri
   } catch {
     return undefined;
   }
+  // A hidden mount (config `hidden: true`) gets no playlist: it is not advertised.
+  if (registry.get(mountName)?.settings?.hidden || registry.station.forMount(mountName)?.hidden) return undefined;
   const url = `${baseUrl}${mountName}`;
   const title = (registry.get(mountName)?.info.name ?? mountName).replace(/[\r\n]/g, ' ');
   if (suffix === '.m3u') return { contentType: KINDS[suffix], body: `#EXTM3U\n#EXTINF:-1,${title}\n${url}\n` };

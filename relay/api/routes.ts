@@ -4,9 +4,10 @@
 // A refusal is thrown as a RelayError; refusalAnswer gives the same status,
 // headers and one-line body on every port.
 
+import { adminRoleOf } from './admin-auth.js';
 import type { RelayContext } from './context.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS } from './cors.js';
-import type { RelayError } from '../errors.js';
+import { RelayError } from '../errors.js';
 import { answerInfo, type InfoAnswer } from './info-routes.js';
 import { handleTitleRequest, TITLE_OK_HEADERS, TITLE_OK_XML, TITLE_PATHS } from './title-request.js';
 
@@ -30,6 +31,7 @@ export type ApiAnswer = InfoAnswer;
 /** The answer for `req`, or undefined when it asks for a stream (a mount). */
 export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undefined {
   if (req.method === 'OPTIONS') return { status: 204, headers: [...PREFLIGHT_HEADERS], body: '' };
+  if (req.method === 'POST' && req.path === '/admin/reload') return reloadConfig(ctx, req);
   if (req.method !== 'GET') return undefined;
   // For container health checks: answers while the event loop runs.
   if (req.path === '/healthz') return { status: 200, headers: [['Content-Type', 'text/plain']], body: 'ok\n' };
@@ -52,4 +54,21 @@ export function refusalAnswer(err: RelayError, allow: string): ApiAnswer {
   if (err.code === 'METHOD_NOT_ALLOWED') headers.push(['Allow', allow]);
   if (err.status === 503) headers.push(['Retry-After', '10']);
   return { status: err.status, headers, body: `${err.message}\n` };
+}
+
+/** POST /admin/reload (admin): re-reads the config file; a file with errors is refused whole. */
+function reloadConfig(ctx: RelayContext, req: ApiRequest): ApiAnswer {
+  if (adminRoleOf(req.header('authorization'), ctx.registry.station) !== 'admin') throw new RelayError('ADMIN_AUTH_REQUIRED');
+  const reload = ctx.control.reload;
+  if (!reload) throw new RelayError('NO_CONFIG_FILE');
+  const outcome = reload();
+  if (!outcome.ok) throw new RelayError('RELOAD_REFUSED', `${outcome.errors.length} error(s), first: ${outcome.errors[0] ?? '?'}`);
+  return {
+    status: 200,
+    headers: [
+      ['Content-Type', 'application/json; charset=utf-8'],
+      ['Cache-Control', 'no-store'],
+    ],
+    body: `${JSON.stringify(outcome)}\n`,
+  };
 }

@@ -37,6 +37,16 @@ export interface MountStatus {
   streamSeconds: number | null;
   receivedBytes: number;
   sentBytes: number;
+  /** The mount's settings in force (the config file's, over the flags); never a password. */
+  settings: {
+    maxListeners: number;
+    burstBytes: number;
+    maxLagBytes: number;
+    slowPolicy: string;
+    sourceGraceMs: number;
+    ownPassword: boolean;
+    contentTypes: string[] | null;
+  } | null;
 }
 
 export interface StatusReport {
@@ -56,7 +66,11 @@ export const PROCESS_STARTED_AT_MS = Math.round(Date.now() - process.uptime() * 
 
 /** `baseUrl` is scheme://host[:port] as the client addressed us, for each mount's listen URL. */
 export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = Date.now()): StatusReport {
-  const mounts = [...registry.mounts.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => mountStatus(m, baseUrl, nowMs));
+  // A hidden mount (config `hidden: true`) plays but is not listed.
+  const mounts = [...registry.mounts.values()]
+    .filter((m) => !m.settings?.hidden)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => mountStatus(m, baseUrl, nowMs));
   return {
     server: {
       name: 'relaycast',
@@ -97,6 +111,21 @@ function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): Mo
     streamSeconds: started === undefined ? null : Math.max(0, Math.round((nowMs - started) / 1000)),
     receivedBytes: mount.sourceBytes,
     sentBytes: sentBytesOf(mount),
+    settings: settingsOf(mount),
+  };
+}
+
+function settingsOf(mount: Mount<Listener>): MountStatus['settings'] {
+  const s = mount.settings;
+  if (!s) return null;
+  return {
+    maxListeners: s.maxListeners,
+    burstBytes: s.burstBytes,
+    maxLagBytes: s.maxLagBytes,
+    slowPolicy: s.slowPolicy,
+    sourceGraceMs: s.sourceGraceMs,
+    ownPassword: s.sourcePassword !== undefined,
+    contentTypes: s.contentTypes ? [...s.contentTypes] : null,
   };
 }
 

@@ -37,15 +37,19 @@ export function handleTitleRequest(ctx: RelayContext, req: TitleRequest): void {
     return value === undefined ? undefined : Buffer.from(value).toString('latin1');
   };
   const shoutcast = req.path === '/admin.cgi';
+  const mountName = ascii('mount') ?? (shoutcast ? ctx.config.shoutcastMount : undefined);
+  // The mount's own source credentials, or the admin's, may set its title.
+  const station = ctx.registry.station;
+  // Without a mount= the credentials are judged as for any unlisted mount, so a missing mount is a 400, not a 401.
+  const settings = mountName ? station.forMount(mountName) : station.defaultMount;
   const role = shoutcast
-    ? (shoutcastPasswordRoleOf(ascii('pass'), ctx.config) ?? adminRoleOf(req.authorization, ctx.config))
-    : adminRoleOf(req.authorization, ctx.config);
+    ? (shoutcastPasswordRoleOf(ascii('pass'), station, settings) ?? adminRoleOf(req.authorization, station, settings))
+    : adminRoleOf(req.authorization, station, settings);
   if (!role) throw new RelayError('ADMIN_AUTH_REQUIRED');
 
   const mode = ascii('mode');
   if (mode !== 'updinfo')
     throw new RelayError('BAD_METADATA', mode === undefined ? 'mode= missing' : `mode=${mode.slice(0, 40)} is not supported`);
-  const mountName = ascii('mount') ?? (shoutcast ? ctx.config.shoutcastMount : undefined);
   if (mountName === undefined || mountName === '') throw new RelayError('BAD_METADATA', 'mount= missing');
   const mount = ctx.registry.get(mountName);
   if (!mount) throw new RelayError('MOUNT_NOT_FOUND', mountName.slice(0, 80));

@@ -142,7 +142,8 @@ export class FanOut {
       this.metrics.firstByte.observe({ mount: mount.name }, (performance.now() - listener.meta.acceptedAtMs) / 1000);
     }
     if (count && written > 0) this.metrics.bytesOut.inc({ mount: mount.name }, written);
-    if (!listener.closed && ring.head - listener.pos > this.config.maxLagBytes) this.onSlow(listener, mount);
+    if (!listener.closed && ring.head - listener.pos > (mount.settings?.maxLagBytes ?? this.config.maxLagBytes))
+      this.onSlow(listener, mount);
     return written;
   }
 
@@ -171,8 +172,9 @@ export class FanOut {
 
   private onSlow(listener: Listener, mount: Mount<Listener>): void {
     const lagBytes = mount.ring.head - listener.pos;
-    this.metrics.slowListeners.inc({ mount: mount.name, action: this.config.slowPolicy });
-    if (this.config.slowPolicy === 'live') {
+    const policy = mount.settings?.slowPolicy ?? this.config.slowPolicy;
+    this.metrics.slowListeners.inc({ mount: mount.name, action: policy });
+    if (policy === 'live') {
       listener.pos = mount.joinPosition(0);
       // Once per listener: a listener that keeps falling behind would otherwise log every time.
       if (++listener.liveMoves === 1) {

@@ -29,8 +29,16 @@ export interface MountSettings {
 
 /** Every mount's settings as the running config has them; swapped whole by a reload. */
 export interface StationSettings {
+  /** The server-wide source password (user `source`), for mounts without their own. */
+  readonly sourcePassword: string;
+  /** Password of user `admin`. */
+  readonly adminPassword: string;
+  /** Server-wide listener limit; 0 = none. */
+  readonly maxListeners: number;
   /** The settings of mount `name`; undefined when sources may not use it (an unlisted mount with `unlisted-mounts: refuse`). */
   forMount(name: string): MountSettings | undefined;
+  /** What a mount the file does not list gets (default-mount over the flags), whether or not such mounts are accepted. */
+  readonly defaultMount: MountSettings;
   /** Mounts the file lists by name, in its order. */
   readonly listedMounts: readonly string[];
 }

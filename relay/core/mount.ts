@@ -9,6 +9,7 @@ import { isOggType } from '../formats/ogg-content-type.js';
 import { OggRingWriter } from './ogg-ring-writer.js';
 import { Ring } from './ring.js';
 import { RingWriter } from './ring-writer.js';
+import type { MountSettings } from './mount-settings.js';
 import type { StreamInfo } from './stream-info.js';
 
 /** Frame starts are indexed at most this often; plenty to land a join near its target. */
@@ -21,7 +22,12 @@ const INDEX_SPACING_BYTES = 1024;
 export class Mount<L = unknown> {
   readonly name: string;
   readonly contentType: string;
+  /** What listeners are told: the source's stream info with the config's overrides. */
   info: StreamInfo;
+  /** What the current (or last) source sent, before the config's overrides. */
+  sourceInfo: StreamInfo;
+  /** The settings in force (reloads replace them); undefined only for mounts built outside a registry (tests). */
+  settings: MountSettings | undefined;
   readonly ring: Ring;
   readonly index: FrameIndex;
   readonly writer: RingWriter | OggRingWriter;
@@ -52,10 +58,12 @@ export class Mount<L = unknown> {
   /** True while fan-out is part-way through a flush (it writes in slices); a paused source waits for it. */
   flushing = false;
 
-  constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number) {
+  constructor(name: string, contentType: string, info: StreamInfo, bufferBytes: number, settings?: MountSettings) {
     this.name = name;
     this.contentType = contentType;
     this.info = info;
+    this.sourceInfo = info;
+    this.settings = settings;
     this.ring = new Ring(bufferBytes);
     this.index = new FrameIndex(bufferBytes, INDEX_SPACING_BYTES);
     this.writer = isOggType(contentType)

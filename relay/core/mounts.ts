@@ -4,12 +4,13 @@
 // listener transports only talk to this class; fan-out reads its mounts.
 
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../config.js';
+import { RING_HEADROOM_BYTES, type RelayConfig } from '../config.js';
 import { RelayError } from '../errors.js';
 import { Listener, type DisconnectReason, type ListenerMeta } from './listener.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Mount } from './mount.js';
-import type { StreamInfo } from './stream-info.js';
+import type { MountSettings, StationSettings } from './mount-settings.js';
+import { type StreamInfo, withOverrides } from './stream-info.js';
 
 /** What ingest writes a source's bytes into. */
 export interface SourceInput {
@@ -26,12 +27,15 @@ export class MountRegistry {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private listenerTotal = 0;
+  /** Every mount's settings; a reload replaces it through applyStation(). */
+  private stationNow: StationSettings;
   private accepting = true;
   /** Called with the bytes each source write made visible; true asks the source to pause. */
   onCommitted: ((mount: Mount<Listener>, bytes: number) => boolean) | undefined;
 
-  constructor(config: Readonly<RelayConfig>, metrics: Metrics, log: Logger) {
+  constructor(config: Readonly<RelayConfig>, station: StationSettings, metrics: Metrics, log: Logger) {
     this.config = config;
+    this.stationNow = station;
     this.metrics = metrics;
     this.log = log;
   }
@@ -50,9 +54,31 @@ export class MountRegistry {
     return this.mounts.get(name);
   }
 
+  get station(): StationSettings {
+    return this.stationNow;
+  }
+
+  /**
+   * A reload: new sources, listeners and logins get the new settings; a
+   * mount that exists keeps its listeners and source, with its limits, lag
+   * rule and stream info updated at once. A mount the new file no longer
+   * allows keeps what it has until its source leaves.
+   */
+  applyStation(next: StationSettings): void {
+    this.stationNow = next;
+    for (const mount of this.mounts.values()) {
+      const settings = next.forMount(mount.name);
+      if (!settings) continue;
+      mount.settings = settings;
+      mount.info = withOverrides(mount.sourceInfo, settings);
+      this.metrics.mountMaxListeners.set({ mount: mount.name }, settings.maxListeners);
+    }
+  }
+
   /** Takes a mount for a source, or refuses with MOUNT_BUSY / SHUTTING_DOWN. */
   attachSource(name: string, contentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
+    const settings = this.settingsForSource(name, contentType);
     let mount = this.mounts.get(name);
     if (mount?.hasSource) throw new RelayError('MOUNT_BUSY', name);
     if (mount && mount.contentType !== contentType) {
@@ -62,13 +88,18 @@ export class MountRegistry {
     }
     const resumed = mount !== undefined;
     if (!mount) {
-      mount = new Mount<Listener>(name, contentType, info, this.config.bufferBytes);
+      // A mount with a longer burst or lag than the server's needs a larger ring.
+      const ringBytes = Math.max(this.config.bufferBytes, settings.burstBytes + settings.maxLagBytes + RING_HEADROOM_BYTES);
+      mount = new Mount<Listener>(name, contentType, info, ringBytes, settings);
       this.mounts.set(name, mount);
       this.metrics.initMount(name);
     }
+    mount.settings = settings;
+    this.metrics.mountMaxListeners.set({ mount: name }, settings.maxListeners);
     clearTimeout(mount.graceTimer);
     mount.graceTimer = undefined;
-    mount.info = info;
+    mount.sourceInfo = info;
+    mount.info = withOverrides(info, settings);
     mount.hasSource = true;
     mount.sourceRemote = remote;
     mount.sourceStartedAtMs = Date.now();
@@ -102,7 +133,7 @@ export class MountRegistry {
     mount.writer.end();
     mount.hasSource = false;
     this.metrics.sourceConnected.set({ mount: mount.name }, 0);
-    const graceMs = this.accepting ? this.config.sourceGraceMs : 0;
+    const graceMs = this.accepting ? (mount.settings?.sourceGraceMs ?? this.config.sourceGraceMs) : 0;
     this.log.info({ mount: mount.name, listeners: mount.listeners.size, graceMs }, 'source disconnected');
     if (graceMs === 0 || mount.listeners.size === 0) {
       this.removeMount(mount, 'source_gone');
@@ -130,13 +161,12 @@ export class MountRegistry {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
     const mount = this.mounts.get(name);
     if (!mount) throw new RelayError('MOUNT_NOT_FOUND', name);
-    if (this.config.maxListeners > 0 && this.listenerTotal >= this.config.maxListeners) {
-      throw new RelayError('SERVER_FULL', `${this.config.maxListeners} listeners`);
-    }
-    const perMount = this.config.maxListenersPerMount;
+    const maxListeners = this.stationNow.maxListeners;
+    if (maxListeners > 0 && this.listenerTotal >= maxListeners) throw new RelayError('SERVER_FULL', `${maxListeners} listeners`);
+    const perMount = mount.settings?.maxListeners ?? this.config.maxListenersPerMount;
     if (perMount > 0 && mount.listeners.size >= perMount) throw new RelayError('MOUNT_FULL', `${name} has ${perMount}`);
     const listener = new Listener(meta, mount);
-    listener.pos = mount.joinPosition(this.config.burstBytes);
+    listener.pos = mount.joinPosition(mount.settings?.burstBytes ?? this.config.burstBytes);
     listener.prefix = mount.joinPrefix(listener.pos);
     listener.onClose = (l, reason) => this.onListenerClose(mount, l, reason);
     mount.listeners.add(listener);
@@ -178,6 +208,18 @@ export class MountRegistry {
     if (!mount.hasSource && mount.listeners.size === 0 && this.mounts.get(mount.name) === mount) {
       this.removeMount(mount, 'source_gone');
     }
+  }
+
+  /** The settings a new source on `name` gets, or the refusal: a mount the config does not open, a type it does not allow. */
+  private settingsForSource(name: string, contentType: string): MountSettings {
+    const settings = this.stationNow.forMount(name);
+    if (!settings) throw new RelayError('MOUNT_UNLISTED', name);
+    const allowed = settings.contentTypes;
+    const bare = contentType.split(';', 1)[0].trim().toLowerCase();
+    if (allowed && !allowed.some((t) => t.toLowerCase() === bare)) {
+      throw new RelayError('CONTENT_TYPE_NOT_ALLOWED', `${bare} on ${name}; allowed: ${allowed.join(', ')}`);
+    }
+    return settings;
   }
 
   /** Refuses new sources and listeners from now on (shutdown). */

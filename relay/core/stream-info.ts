@@ -2,6 +2,8 @@
 // the old x-audiocast-*), normalized once when the source connects and
 // repeated to every listener as icy-* headers.
 
+import type { MountSettings } from './mount-settings.js';
+
 export interface StreamInfo {
   name?: string;
   description?: string;
@@ -62,5 +64,19 @@ export function icyHeaders(info: StreamInfo): Array<[string, string]> {
   out.push(['icy-pub', info.public === '1' || info.public === 'true' ? '1' : '0']);
   if (info.url) out.push(['icy-url', info.url]);
   if (info.audioInfo) out.push(['ice-audio-info', info.audioInfo]);
+  return out;
+}
+
+/** The config's stream info over the source's (a mount's stream-name, genre, ...), made header-safe the same way. */
+export function withOverrides(
+  info: StreamInfo,
+  settings: Pick<MountSettings, 'streamName' | 'description' | 'genre' | 'url' | 'public'>,
+): StreamInfo {
+  const out: StreamInfo = { ...info };
+  if (settings.streamName !== undefined) out.name = headerSafe(settings.streamName);
+  if (settings.description !== undefined) out.description = headerSafe(settings.description);
+  if (settings.genre !== undefined) out.genre = headerSafe(settings.genre);
+  if (settings.url !== undefined) out.url = headerSafe(settings.url);
+  if (settings.public !== undefined) out.public = settings.public ? '1' : '0';
   return out;
 }

@@ -24,7 +24,8 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-export function isSourceAuthorized(header: string | undefined, password: string): boolean {
+/** Basic credentials of `user` (a mount's source user, `source` unless the config names another) with `password`. */
+export function isSourceAuthorized(header: string | undefined, password: string, user = 'source'): boolean {
   const creds = parseBasicAuth(header);
-  return creds !== undefined && creds.user === 'source' && safeEqual(creds.password, password);
+  return creds !== undefined && creds.user === user && safeEqual(creds.password, password);
 }

@@ -82,6 +82,7 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
       case 'SOURCE':
         acceptSource(ctx, socket, head, rest, { ...where, port: 'ingest' });
         return;
+      case 'POST':
       case 'GET':
       case 'HEAD':
       case 'OPTIONS': {
@@ -90,6 +91,7 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
           send(socket, head.version, answer);
           return;
         }
+        if (head.method === 'POST') throw new RelayError('METHOD_NOT_ALLOWED', `POST ${head.target.split('?', 1)[0].slice(0, 80)}`);
         acceptListener(ctx, socket, head, where);
         return;
       }

@@ -21,6 +21,7 @@ export function createListenerApp(ctx: RelayContext): TemplatedApp {
   const app = uws.App();
   app.get('/metrics', (res, req) => serveMetrics(ctx, res, req));
   app.options('/*', (res, req) => serveRequest(ctx, res, req));
+  app.post('/admin/reload', (res, req) => serveRequest(ctx, res, req));
   app.get('/*', (res, req) => serveRequest(ctx, res, req));
   app.head('/*', (res, req) => serveRequest(ctx, res, req));
   app.any('/*', (res, req) => {

@@ -26,6 +26,19 @@ export class Metrics {
   readonly registry = new client.Registry();
 
   readonly listeners = this.gauge('relaycast_listeners', 'Listeners connected now.', ['mount']);
+  readonly mountMaxListeners = this.gauge(
+    'relaycast_mount_max_listeners',
+    "The mount's own listener limit in force (0 = only the server-wide limit).",
+    ['mount'],
+  );
+  readonly configReloadSuccessful = this.gauge(
+    'relaycast_config_last_reload_successful',
+    'Whether the last config reload worked (1) or was refused (0).',
+  );
+  readonly configReloadSuccessTimestamp = this.gauge(
+    'relaycast_config_last_reload_success_timestamp_seconds',
+    'When the config was last loaded or reloaded successfully (Unix time).',
+  );
   readonly listenerPeak = this.gauge('relaycast_listeners_peak', 'Most listeners connected at once since the mount appeared.', ['mount']);
   readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
   readonly listenerDisconnects = this.counter(
@@ -133,6 +146,7 @@ export class Metrics {
     this.sourceBitrate.remove({ mount });
     this.ringFill.remove({ mount });
     this.ringSize.remove({ mount });
+    this.mountMaxListeners.remove({ mount });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {

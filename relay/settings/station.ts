@@ -19,6 +19,10 @@ export function stationSettings(
   const refuseUnlisted = file?.unlistedMounts === 'refuse';
   const frozenFallback = Object.freeze(fallback);
   return Object.freeze({
+    sourcePassword: config.sourcePassword,
+    adminPassword: config.adminPassword,
+    maxListeners: config.maxListeners,
+    defaultMount: frozenFallback,
     forMount: (name: string) => listed.get(name) ?? (refuseUnlisted ? undefined : frozenFallback),
     listedMounts: Object.freeze([...listed.keys()]),
   });
