@@ -26,6 +26,8 @@ import { createReloader } from './settings/reload.js';
 import { stationSettings } from './settings/station.js';
 
 const EXIT_USAGE = 2;
+/** What Icecast's sample icecast.xml sets every password to. */
+const ICECAST_SHIPPED_PASSWORD = 'hackme';
 
 function opt(flags: string, description: string, env: string, parse?: (raw: string) => unknown, defaultValue?: unknown): Option {
   const option = new Option(flags, description).env(env);
@@ -331,6 +333,15 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
       { file: loaded.file.file, settings: Object.keys(loaded.file.flags), mounts: Object.keys(loaded.file.mounts) },
       'config file read',
     );
+    // Debian's icecast.xml ships with this password for every role; anyone can guess it.
+    const shipped: Array<[string, string]> = [
+      ['source-password', config.sourcePassword],
+      ['admin-password', config.adminPassword],
+    ];
+    for (const [setting, value] of shipped) {
+      if (value === ICECAST_SHIPPED_PASSWORD)
+        log.warn({ setting, file: loaded.file.file }, "this password is Icecast's shipped default: change it");
+    }
     const reload = createReloader({ command, config, build: configFromFlags, apply: relay.applyStation, metrics: relay.ctx.metrics, log });
     relay.ctx.control.reload = reload;
     process.on('SIGHUP', () => {

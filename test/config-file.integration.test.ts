@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,4 +114,31 @@ test('relaycast config convert prints the YAML of an icecast.xml', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^max-lag-bytes: 262144$/m);
   assert.match(run.stdout, /^ {4}source-password: pw$/m);
+});
+
+test("Debian's shipped icecast.xml runs as it is: its limit holds, its default admin password is warned about", async (t) => {
+  const xml = '/etc/icecast2/icecast.xml';
+  if (!existsSync(xml)) {
+    if (process.env.CI === 'true') assert.fail(`${xml} missing: .ci/run installs icecast2`);
+    t.skip('icecast2 not installed');
+    return;
+  }
+  // The test helper's flags move the ports (the file binds 8000) and set the source password; the rest is the file's.
+  const relay = await RelayProcess.start(['--icecast-config', xml]);
+  t.after(() => relay.stop());
+  assert.match(relay.stderr, /<limits><clients> -> max-listeners: 100/);
+  const warned = await relay.waitForLog((l) => l.msg === "this password is Icecast's shipped default: change it");
+  assert.equal(warned.setting, 'admin-password');
+  assert.doesNotMatch(JSON.stringify(relay.logs), /hackme/, 'the password itself is never logged');
+  // The file's admin password (hackme) is the one in force: it may list listeners.
+  const admin = await fetch(`${relay.listenUrl}/admin/listeners`, {
+    headers: { authorization: `Basic ${Buffer.from('admin:hackme').toString('base64')}` },
+  });
+  assert.equal(admin.status, 200);
+  const source = await SyntheticSource.connect(relay.ingestPort);
+  t.after(() => source.close());
+  source.send(40);
+  const listener = new RawListener(relay.port, '/listen');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes >= 39 * 417, 5000, 'the stream');
 });

@@ -113,6 +113,23 @@ test('three mounts, three passwords: each encoder only on its own mount, the oth
   assert.equal(byName.get('/a')?.settings.ownPassword, true);
   assert.doesNotMatch(JSON.stringify(status), /pw-[abc]/, 'no password in the status');
   assert.equal(await relay.metric('relaycast_mount_max_listeners', { mount: '/a' }), 100);
+  // The operator's view has each mount's settings too, and no password either.
+  const admin = await fetch(`${relay.listenUrl}/admin/listeners`, { headers: { authorization: basic('admin', ADMIN) } });
+  const body = (await admin.json()) as { mounts: Record<string, { maxListeners: number; ownPassword: boolean; hidden: boolean }> };
+  assert.deepEqual(
+    { ...body.mounts['/a'] },
+    {
+      hidden: false,
+      maxListeners: 100,
+      burstBytes: 65536,
+      maxLagBytes: 524288,
+      slowPolicy: 'drop',
+      sourceGraceMs: 30000,
+      ownPassword: true,
+      contentTypes: null,
+    },
+  );
+  assert.doesNotMatch(JSON.stringify(body), /pw-[abc]/);
 });
 
 test('a hidden mount plays but is not listed; a mount allowing only MP3 refuses Ogg with 415', async (t) => {

@@ -12,7 +12,7 @@ import { RelayError } from '../errors.js';
 import { icecastStats } from './icestats.js';
 import { playlistFor } from './playlists.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
-import { statusReport } from './status-report.js';
+import { settingsOf, statusReport } from './status-report.js';
 
 export interface InfoRequest {
   /** The path, without the query. */
@@ -42,9 +42,18 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
       return json(statusReport(ctx.registry, baseUrlOf(ctx, req)), [NO_CACHE, ANY_ORIGIN]);
     case '/status-json.xsl':
       return json(icecastStats(statusReport(ctx.registry, baseUrlOf(ctx, req)), hostOf(req).replace(/:\d+$/, '')), [NO_CACHE, ANY_ORIGIN]);
-    case '/admin/listeners':
+    case '/admin/listeners': {
       requireAdmin(ctx, req);
-      return json({ listeners: listenerDetails(ctx.registry, req.query.get('mount') ?? undefined) }, [NO_CACHE]);
+      const only = req.query.get('mount') ?? undefined;
+      const listeners = listenerDetails(ctx.registry, only);
+      // Each mount's settings in force (hidden ones too: this is the operator's view).
+      const mounts = Object.fromEntries(
+        [...ctx.registry.mounts.values()]
+          .filter((m) => only === undefined || m.name === only)
+          .map((m) => [m.name, { hidden: m.settings?.hidden ?? false, ...settingsOf(m) }]),
+      );
+      return json({ listeners, mounts }, [NO_CACHE]);
+    }
     case '/admin/killclient': {
       requireAdmin(ctx, req);
       const listener = killListener(ctx.registry, req.query.get('mount') ?? undefined, req.query.get('id') ?? undefined);

@@ -115,7 +115,8 @@ function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): Mo
   };
 }
 
-function settingsOf(mount: Mount<Listener>): MountStatus['settings'] {
+/** A mount's settings in force, as status.json and /admin/listeners show them: never a password. */
+export function settingsOf(mount: Mount<Listener>): MountStatus['settings'] {
   const s = mount.settings;
   if (!s) return null;
   return {
