@@ -88,13 +88,14 @@ describe('icecast.xml', () => {
       hidden: false,
       public: true,
       'stream-name': 'Live show',
+      'fallback-mount': '/autodj',
+      'fallback-override': 'all',
     });
     assert.deepEqual(config.mounts['/autodj'], { 'source-password': 'autodj-pw', hidden: true });
     // This build has no --max-mounts, --tls-port, --tls-cert: said so, not dropped silently.
     for (const want of [
       '<limits><sources>: this relaycast has no max-mounts',
       '<listen-socket> #2 <port> with <ssl>1: this relaycast has no tls-port',
-      '<mount> /live <fallback-mount>:',
       '<limits><client-timeout>:',
       '<paths><logdir>:',
     ]) {
@@ -112,6 +113,8 @@ describe('icecast.xml', () => {
     assert.equal(station.forMount('/autodj')?.hidden, true);
     assert.equal(station.forMount('/other')?.sourcePassword, undefined, 'an unlisted mount uses the server password');
     assert.deepEqual(station.listedMounts, ['/live', '/autodj']);
+    assert.equal(station.forMount('/live')?.fallbackMount, '/autodj');
+    assert.equal(station.forMount('/live')?.fallbackOverride, 'all');
   });
 
   test('a bad value in icecast.xml is refused naming the element it came from', () => {

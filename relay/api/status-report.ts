@@ -14,7 +14,10 @@ export interface MountStatus {
   mount: string;
   listenUrl: string;
   contentType: string;
+  /** This mount's own listeners, including those hearing its fallback now. */
   listeners: number;
+  /** Of those, how many hear its fallback now. */
+  listenersOnFallback: number;
   peakListeners: number;
   /** Now playing ('' when unknown). */
   title: string;
@@ -70,7 +73,10 @@ export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = D
   const mounts = [...registry.mounts.values()]
     .filter((m) => !m.settings?.hidden)
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((m) => mountStatus(m, baseUrl, nowMs));
+    .map((m) => mountStatus(m, registry, baseUrl, nowMs));
+  // A mount whose source is gone while its listeners hear its fallback is still listed.
+  for (const name of registry.homesWithoutMount) mounts.push(fallbackOnlyStatus(name, registry, baseUrl));
+  mounts.sort((a, b) => a.mount.localeCompare(b.mount));
   return {
     server: {
       name: 'relaycast',
@@ -84,7 +90,8 @@ export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = D
   };
 }
 
-function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): MountStatus {
+function mountStatus(mount: Mount<Listener>, registry: MountRegistry, baseUrl: string, nowMs: number): MountStatus {
+  const own = registry.homeCounts(mount.name);
   const info = mount.info;
   const declared = Number(info.bitrateKbps);
   const started = mount.hasSource && mount.sourceStartedAtMs > 0 ? mount.sourceStartedAtMs : undefined;
@@ -92,7 +99,8 @@ function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): Mo
     mount: mount.name,
     listenUrl: `${baseUrl}${mount.name}`,
     contentType: mount.contentType,
-    listeners: mount.listeners.size,
+    listeners: own.listeners,
+    listenersOnFallback: own.onFallback,
     peakListeners: mount.peakListeners,
     title: mount.title,
     titleUrl: mount.titleUrl,
@@ -112,6 +120,29 @@ function mountStatus(mount: Mount<Listener>, baseUrl: string, nowMs: number): Mo
     receivedBytes: mount.sourceBytes,
     sentBytes: sentBytesOf(mount),
     settings: settingsOf(mount),
+  };
+}
+
+/** A mount with no source and no ring of its own now, whose listeners all hear its fallback. */
+function fallbackOnlyStatus(name: string, registry: MountRegistry, baseUrl: string): MountStatus {
+  const own = registry.homeCounts(name);
+  return {
+    mount: name,
+    listenUrl: `${baseUrl}${name}`,
+    contentType: own.heardContentType ?? 'application/octet-stream',
+    listeners: own.listeners,
+    listenersOnFallback: own.onFallback,
+    peakListeners: own.listeners,
+    title: '',
+    titleUrl: '',
+    bitrateKbps: null,
+    measuredBitrateKbps: 0,
+    source: { connected: false, name: '', description: '', genre: '', url: '', public: false, audioInfo: '' },
+    streamStart: null,
+    streamSeconds: null,
+    receivedBytes: 0,
+    sentBytes: 0,
+    settings: null,
   };
 }
 

@@ -111,7 +111,8 @@ export class FanOut {
     let bytes = 0;
     for (let i = from; i < to; i++) {
       const listener = listeners[i];
-      if (listener.closed || listener.pos === mount.ring.head) continue;
+      // A listener moved to another mount (a fallback) between slices is that mount's now.
+      if (listener.closed || listener.mount !== mount || listener.pos === mount.ring.head) continue;
       bytes += this.flush(listener, mount, false);
     }
     if (bytes > 0) this.metrics.bytesOut.inc({ mount: mount.name }, bytes);

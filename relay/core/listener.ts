@@ -47,7 +47,10 @@ let nextListenerId = 1;
 export class Listener {
   readonly id = nextListenerId++;
   readonly meta: ListenerMeta;
-  readonly mount: Mount<Listener>;
+  /** The mount whose ring this listener reads now: its home, or a fallback it was moved to. */
+  mount: Mount<Listener>;
+  /** The mount the listener asked for; it counts there wherever it is moved (relay/core/fallbacks.ts). */
+  readonly homeName: string;
   sink: ListenerSink | undefined;
   /** Absolute ring position of the next byte to send. */
   pos = 0;
@@ -75,9 +78,10 @@ export class Listener {
   /** Set by fan-out; called when a blocked sink can take bytes again. */
   onWritable: ((listener: Listener) => void) | undefined;
 
-  constructor(meta: ListenerMeta, mount: Mount<Listener>) {
+  constructor(meta: ListenerMeta, mount: Mount<Listener>, homeName = mount.name) {
     this.meta = meta;
     this.mount = mount;
+    this.homeName = homeName;
   }
 
   /** The sink refused bytes: nothing more is written until it drains. */

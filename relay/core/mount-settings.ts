@@ -25,6 +25,16 @@ export interface MountSettings {
   hidden: boolean;
   /** Content types a source may send here; undefined = any. */
   contentTypes: readonly string[] | undefined;
+  /** Where this mount's listeners go when it has no source (a chain may follow); undefined = none. */
+  fallbackMount: string | undefined;
+  /** Bring listeners back when this mount's source returns: `own` those who fell back from here, `all` also the fallback's own. */
+  fallbackOverride: 'off' | 'own' | 'all';
+  /** A move whose formats differ: leave the listener where it is (`stay`) or end it cleanly (`end`). */
+  fallbackMismatch: 'stay' | 'end';
+  /** A file this mount plays, looped in real time, whenever no source is connected. */
+  fallbackFile: string | undefined;
+  /** A file each new listener hears once before the stream. */
+  introFile: string | undefined;
 }
 
 /** Every mount's settings as the running config has them; swapped whole by a reload. */

@@ -9,6 +9,7 @@ import { isOggType } from '../formats/ogg-content-type.js';
 import { OggRingWriter } from './ogg-ring-writer.js';
 import { Ring } from './ring.js';
 import { RingWriter } from './ring-writer.js';
+import type { StreamSignature } from '../formats/stream-signature.js';
 import type { MountSettings } from './mount-settings.js';
 import type { StreamInfo } from './stream-info.js';
 
@@ -26,6 +27,8 @@ export class Mount<L = unknown> {
   info: StreamInfo;
   /** What the current (or last) source sent, before the config's overrides. */
   sourceInfo: StreamInfo;
+  /** The signature of the last source's stream, kept after it left (what its listeners' decoders expect). */
+  lastSignature: StreamSignature | undefined;
   /** The settings in force (reloads replace them); undefined only for mounts built outside a registry (tests). */
   settings: MountSettings | undefined;
   readonly ring: Ring;
@@ -69,6 +72,11 @@ export class Mount<L = unknown> {
     this.writer = isOggType(contentType)
       ? new OggRingWriter(this.ring, this.index)
       : new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+  }
+
+  /** Codec, rate and channels of what the mount plays now; undefined until known (or for untyped streams). */
+  get signature(): StreamSignature | undefined {
+    return this.writer.signature;
   }
 
   /**

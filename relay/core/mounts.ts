@@ -8,6 +8,7 @@ import { RING_HEADROOM_BYTES, type RelayConfig } from '../config.js';
 import { RelayError } from '../errors.js';
 import { Listener, type DisconnectReason, type ListenerMeta } from './listener.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { Fallbacks } from './fallbacks.js';
 import { Mount } from './mount.js';
 import type { MountSettings, StationSettings } from './mount-settings.js';
 import { type StreamInfo, withOverrides } from './stream-info.js';
@@ -29,6 +30,11 @@ export class MountRegistry {
   private listenerTotal = 0;
   /** Every mount's settings; a reload replaces it through applyStation(). */
   private stationNow: StationSettings;
+  /** Each mount name's own listeners, wherever they are now (a fallback may hold some). */
+  private readonly homes = new Map<string, Set<Listener>>();
+  private readonly fallbacks: Fallbacks;
+  /** Mounts whose returning source should bring listeners back once it has audio. */
+  private readonly reclaimPending = new Set<Mount<Listener>>();
   private accepting = true;
   /** Called with the bytes each source write made visible; true asks the source to pause. */
   onCommitted: ((mount: Mount<Listener>, bytes: number) => boolean) | undefined;
@@ -38,6 +44,19 @@ export class MountRegistry {
     this.stationNow = station;
     this.metrics = metrics;
     this.log = log;
+    this.fallbacks = new Fallbacks(
+      {
+        mounts: this.mounts,
+        settingsOf: (name) => this.mounts.get(name)?.settings ?? this.stationNow.forMount(name),
+        onMoved: (listener, from) => {
+          this.updateGauges(listener.homeName);
+          if (from.name !== listener.homeName) this.updateGauges(from.name);
+          if (listener.mount.name !== listener.homeName) this.updateGauges(listener.mount.name);
+        },
+      },
+      metrics,
+      log,
+    );
   }
 
   get listenerCount(): number {
@@ -105,6 +124,7 @@ export class MountRegistry {
     mount.sourceStartedAtMs = Date.now();
     this.metrics.sourceConnected.set({ mount: name }, 1);
     this.metrics.sourceConnects.inc({ mount: name });
+    if (settings.fallbackOverride !== 'off') this.reclaimPending.add(mount);
     this.log.info({ mount: name, remote, contentType, resumed, listeners: mount.listeners.size, ...request }, 'source connected');
     return this.sourceInput(mount);
   }
@@ -119,6 +139,8 @@ export class MountRegistry {
         const committed = mount.writer.write(bytes);
         mount.sourceBytes += bytes.length;
         bytesIn.inc(bytes.length);
+        // Listeners come back from the fallback once there is audio to join, and its format is known.
+        if (committed > 0 && mount.signature !== undefined && this.reclaimPending.delete(mount)) this.fallbacks.reclaim(mount);
         return !(committed > 0 && this.onCommitted?.(mount, committed));
       },
       end: () => {
@@ -130,13 +152,16 @@ export class MountRegistry {
   }
 
   private detachSource(mount: Mount<Listener>): void {
+    this.reclaimPending.delete(mount);
+    // What its listeners' decoders are set up for, before the writer forgets it.
+    mount.lastSignature = mount.signature ?? mount.lastSignature;
     mount.writer.end();
     mount.hasSource = false;
     this.metrics.sourceConnected.set({ mount: mount.name }, 0);
     const graceMs = this.accepting ? (mount.settings?.sourceGraceMs ?? this.config.sourceGraceMs) : 0;
     this.log.info({ mount: mount.name, listeners: mount.listeners.size, graceMs }, 'source disconnected');
     if (graceMs === 0 || mount.listeners.size === 0) {
-      this.removeMount(mount, 'source_gone');
+      this.leave(mount);
       return;
     }
     mount.graceTimer = setTimeout(() => this.onGraceOver(mount), graceMs);
@@ -145,57 +170,121 @@ export class MountRegistry {
   private onGraceOver(mount: Mount<Listener>): void {
     mount.graceTimer = undefined;
     if (mount.hasSource || this.mounts.get(mount.name) !== mount) return;
-    this.log.info({ mount: mount.name, listeners: mount.listeners.size }, 'source grace over; ending listeners');
+    this.log.info({ mount: mount.name, listeners: mount.listeners.size }, 'source grace over');
+    this.leave(mount);
+  }
+
+  /** A mount's source is gone for good: its readers go to its fallback if they can, the rest end, and the mount goes. */
+  private leave(mount: Mount<Listener>): void {
+    if (this.accepting) this.fallbacks.evacuate(mount, mount.lastSignature);
     this.removeMount(mount, 'source_gone');
+  }
+
+  /** The gauges of mount name `name`: its own listeners, and how many of them hear a fallback now. */
+  private updateGauges(name: string): void {
+    const home = this.homes.get(name);
+    const mountExists = this.mounts.has(name);
+    if (!home?.size && !mountExists) return;
+    let away = 0;
+    for (const l of home ?? []) if (l.mount.name !== name) away++;
+    this.metrics.listeners.set({ mount: name }, home?.size ?? 0);
+    this.metrics.listenersOnFallback.set({ mount: name }, away);
   }
 
   private removeMount(mount: Mount<Listener>, reason: DisconnectReason): void {
     clearTimeout(mount.graceTimer);
     this.mounts.delete(mount.name);
+    this.reclaimPending.delete(mount);
     for (const listener of [...mount.listeners]) listener.close(reason, true);
-    this.metrics.removeMount(mount.name);
+    // Its own listeners may still be on a fallback: they keep its series.
+    if (!this.homes.get(mount.name)?.size) this.metrics.removeMount(mount.name);
   }
 
-  /** Admits a listener to a mount at its join position, or refuses. */
+  /**
+   * Admits a listener of mount `name` at its join position, or refuses. A
+   * mount without a source sends it to its fallback chain when one has
+   * audio (no dead air, no 404); it still counts as `name`'s listener.
+   */
   addListener(name: string, meta: ListenerMeta): Listener {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
-    const mount = this.mounts.get(name);
+    const own = this.mounts.get(name);
+    const mount = own?.hasSource ? own : (this.fallbacks.targetFor(name) ?? own);
     if (!mount) throw new RelayError('MOUNT_NOT_FOUND', name);
     const maxListeners = this.stationNow.maxListeners;
     if (maxListeners > 0 && this.listenerTotal >= maxListeners) throw new RelayError('SERVER_FULL', `${maxListeners} listeners`);
-    const perMount = mount.settings?.maxListeners ?? this.config.maxListenersPerMount;
-    if (perMount > 0 && mount.listeners.size >= perMount) throw new RelayError('MOUNT_FULL', `${name} has ${perMount}`);
-    const listener = new Listener(meta, mount);
+    const settings = own?.settings ?? this.stationNow.forMount(name);
+    const perMount = settings?.maxListeners ?? this.config.maxListenersPerMount;
+    let home = this.homes.get(name);
+    if (perMount > 0 && (home?.size ?? 0) >= perMount) throw new RelayError('MOUNT_FULL', `${name} has ${perMount}`);
+    if (!home) {
+      // A mount that never had a source, heard through its fallback: its series start now.
+      if (!own) this.metrics.initMount(name);
+      home = new Set();
+      this.homes.set(name, home);
+    }
+    const listener = new Listener(meta, mount, name);
     listener.pos = mount.joinPosition(mount.settings?.burstBytes ?? this.config.burstBytes);
     listener.prefix = mount.joinPrefix(listener.pos);
-    listener.onClose = (l, reason) => this.onListenerClose(mount, l, reason);
+    listener.onClose = (l, reason) => this.onListenerClose(l, reason);
     mount.listeners.add(listener);
+    home.add(listener);
     this.listenerTotal++;
-    if (mount.listeners.size > mount.peakListeners) {
-      mount.peakListeners = mount.listeners.size;
-      this.metrics.listenerPeak.set({ mount: name }, mount.peakListeners);
+    const peakHolder = own ?? mount;
+    if (home.size > peakHolder.peakListeners) {
+      peakHolder.peakListeners = home.size;
+      this.metrics.listenerPeak.set({ mount: name }, home.size);
     }
-    this.metrics.listeners.set({ mount: name }, mount.listeners.size);
+    this.updateGauges(name);
     this.metrics.listenerConnects.inc({ mount: name });
     this.metrics.burst.observe({ mount: name }, mount.ring.head - listener.pos);
     this.log.info(
-      { mount: name, listener: listener.id, remote: meta.remoteAddress, agent: meta.userAgent, transport: meta.transport },
+      {
+        mount: name,
+        ...(mount.name !== name ? { hearing: mount.name } : {}),
+        listener: listener.id,
+        remote: meta.remoteAddress,
+        agent: meta.userAgent,
+        transport: meta.transport,
+      },
       'listener connected',
     );
     return listener;
   }
 
-  private onListenerClose(mount: Mount<Listener>, listener: Listener, reason: DisconnectReason): void {
+  /** Own listeners of mount name `name` (wherever they are), and how many hear a fallback now. */
+  homeCounts(name: string): { listeners: number; onFallback: number; heardContentType: string | undefined } {
+    let onFallback = 0;
+    let heardContentType: string | undefined;
+    const home = this.homes.get(name);
+    for (const l of home ?? []) {
+      if (l.mount.name !== name) onFallback++;
+      heardContentType ??= l.mount.contentType;
+    }
+    return { listeners: home?.size ?? 0, onFallback, heardContentType };
+  }
+
+  /** Mount names with own listeners but no mount now (they all hear a fallback). */
+  get homesWithoutMount(): string[] {
+    return [...this.homes.keys()].filter((name) => !this.mounts.has(name));
+  }
+
+  private onListenerClose(listener: Listener, reason: DisconnectReason): void {
+    const mount = listener.mount;
     if (!mount.listeners.delete(listener)) return;
+    const name = listener.homeName;
+    const home = this.homes.get(name);
+    home?.delete(listener);
+    if (home?.size === 0) this.homes.delete(name);
     this.listenerTotal--;
-    this.metrics.listeners.set({ mount: mount.name }, mount.listeners.size);
-    this.metrics.listenerDisconnects.inc({ mount: mount.name, reason });
+    this.updateGauges(name);
+    this.metrics.listenerDisconnects.inc({ mount: name, reason });
     const seconds = Math.round(performance.now() - listener.meta.acceptedAtMs) / 1000;
-    this.metrics.session.observe({ mount: mount.name }, seconds);
+    this.metrics.session.observe({ mount: name }, seconds);
     mount.departedSentBytes += listener.sentBytes;
     this.log.info(
       {
-        mount: mount.name,
+        mount: name,
+        ...(mount.name !== name ? { hearing: mount.name } : {}),
         listener: listener.id,
         reason,
         sentBytes: listener.sentBytes,
@@ -208,6 +297,8 @@ export class MountRegistry {
     if (!mount.hasSource && mount.listeners.size === 0 && this.mounts.get(mount.name) === mount) {
       this.removeMount(mount, 'source_gone');
     }
+    // A mount name that is gone, whose last own listener just left a fallback: its series go.
+    if (!this.mounts.has(name) && !this.homes.has(name)) this.metrics.removeMount(name);
   }
 
   /** The settings a new source on `name` gets, or the refusal: a mount the config does not open, a type it does not allow. */

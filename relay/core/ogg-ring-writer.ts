@@ -11,6 +11,7 @@
 // `giveUpBytes` is passed through untouched, so a mislabelled stream is still
 // relayed.
 
+import { signatureOfOggHeaders, type StreamSignature } from '../formats/stream-signature.js';
 import { OGG_MAX_PAGE_BYTES, oggPageCrcOk, parseOggPage, type OggPage } from '../formats/ogg-page.js';
 import type { FrameIndex } from './frame-index.js';
 import { OggHeaders } from './ogg-headers.js';
@@ -39,6 +40,11 @@ export class OggRingWriter {
   }
 
   /** 'ogg' while pages are being aligned; undefined once passed through as bytes. */
+  /** Codec, rate and channels of the current logical stream, from its captured identification header. */
+  get signature(): StreamSignature | undefined {
+    return this.frameFormat === undefined ? undefined : signatureOfOggHeaders(this.headers.current);
+  }
+
   get frameFormat(): 'ogg' | undefined {
     return this.stats.passthrough ? undefined : 'ogg';
   }

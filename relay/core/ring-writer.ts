@@ -13,6 +13,7 @@
 // type): a stream we cannot parse is still relayed.
 // Other content types are committed as they arrive.
 
+import { signatureOfFrame, type StreamSignature } from '../formats/stream-signature.js';
 import { HEADER_BYTES, PARSERS, id3v2Length, isVbrHeaderFrame, type FrameFormat, type FrameHeader } from '../formats/frame-header.js';
 import type { FrameIndex } from './frame-index.js';
 import type { Ring } from './ring.js';
@@ -58,6 +59,8 @@ export class RingWriter {
   /** Bytes of an ID3v2 tag still to drop: a tag is skipped as it arrives, never staged whole. */
   private skipBytes = 0;
   private streamKey = -1;
+  /** The synced stream's codec, rate and channels (what a moved listener's decoder must match). */
+  private syncedSignature: StreamSignature | undefined;
   private readonly stats: RingWriterStats = { discardedBytes: 0, syncLosses: 0, passthrough: false };
 
   constructor(ring: Ring, index: FrameIndex, format: FrameFormat | undefined, giveUpBytes = 256 * 1024) {
@@ -73,6 +76,11 @@ export class RingWriter {
 
   get frameFormat(): FrameFormat | undefined {
     return this.stats.passthrough ? undefined : this.format;
+  }
+
+  /** Codec, rate and channels of the stream since its last sync; undefined before one (or in passthrough). */
+  get signature(): StreamSignature | undefined {
+    return this.frameFormat === undefined ? undefined : this.syncedSignature;
   }
 
   get statistics(): Readonly<RingWriterStats> {
@@ -97,6 +105,7 @@ export class RingWriter {
     this.everSynced = false;
     this.junkBytes = 0;
     this.skipBytes = 0;
+    this.syncedSignature = undefined;
     this.stats.passthrough = this.format === undefined;
   }
 
@@ -177,6 +186,7 @@ export class RingWriter {
         const second = this.headerAt(next);
         if (second && second.streamKey === first.streamKey) {
           this.streamKey = first.streamKey;
+          this.syncedSignature = this.format ? signatureOfFrame(this.format, first) : undefined;
           found = true;
           break;
         }

@@ -9,6 +9,7 @@ export interface FrameHeader {
   lengthBytes: number;
   samples: number;
   sampleRateHz: number;
+  channels: number;
   /** Bits that must stay equal between consecutive frames of one stream. */
   streamKey: number;
 }
@@ -59,7 +60,9 @@ export function parseMp3Header(at: ByteAt): FrameHeader | undefined {
     samples = layer === 3 && !mpeg1 ? 576 : 1152;
   }
   // version, layer and sample rate never change inside one stream
-  return { lengthBytes, samples, sampleRateHz, streamKey: ((b1 & 0xfe) << 8) | (b2 & 0x0c) };
+  // Channel mode 3 is single channel; stereo, joint and dual are two.
+  const channels = at(3) >> 6 === 3 ? 1 : 2;
+  return { lengthBytes, samples, sampleRateHz, channels, streamKey: ((b1 & 0xfe) << 8) | (b2 & 0x0c) };
 }
 
 export function parseAdtsHeader(at: ByteAt): FrameHeader | undefined {
@@ -82,6 +85,8 @@ export function parseAdtsHeader(at: ByteAt): FrameHeader | undefined {
     lengthBytes,
     samples: 1024 * blocks,
     sampleRateHz: ADTS_SAMPLE_RATE_HZ[rateIndex],
+    // Channel configuration 7 is 7.1 (eight channels); 0 is "in the stream", counted as unknown.
+    channels: [0, 1, 2, 3, 4, 5, 6, 8][((b2 & 1) << 2) | (b3 >> 6)],
     // profile, rate and channel layout are fixed for one stream
     streamKey: (b2 << 8) | (b3 & 0xc0),
   };

@@ -39,6 +39,16 @@ export class Metrics {
     'relaycast_config_last_reload_success_timestamp_seconds',
     'When the config was last loaded or reloaded successfully (Unix time).',
   );
+  readonly listenersOnFallback = this.gauge(
+    'relaycast_listeners_on_fallback',
+    'Listeners of the mount who are hearing its fallback now (they count in relaycast_listeners too).',
+    ['mount'],
+  );
+  readonly fallbackMoves = this.counter(
+    'relaycast_fallback_moves_total',
+    'Listeners moved to a fallback (fallback), back from one (override), or not moved because the formats differ (mismatch).',
+    ['mount', 'result'],
+  );
   readonly listenerPeak = this.gauge('relaycast_listeners_peak', 'Most listeners connected at once since the mount appeared.', ['mount']);
   readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
   readonly listenerDisconnects = this.counter(
@@ -123,6 +133,8 @@ export class Metrics {
   initMount(mount: string): void {
     this.listeners.set({ mount }, 0);
     this.listenerPeak.set({ mount }, 0);
+    this.listenersOnFallback.set({ mount }, 0);
+    for (const result of ['fallback', 'override', 'mismatch']) this.fallbackMoves.inc({ mount, result }, 0);
     this.listenerConnects.inc({ mount }, 0);
     for (const reason of DISCONNECT_REASONS) this.listenerDisconnects.inc({ mount, reason }, 0);
     this.bytesOut.inc({ mount }, 0);
@@ -147,6 +159,7 @@ export class Metrics {
     this.ringFill.remove({ mount });
     this.ringSize.remove({ mount });
     this.mountMaxListeners.remove({ mount });
+    this.listenersOnFallback.remove({ mount });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {

@@ -69,14 +69,14 @@ const MOUNT_FIELDS: Record<string, string> = {
   'stream-description': 'description',
   'stream-url': 'url',
   genre: 'genre',
+  'fallback-mount': 'fallback-mount',
+  'fallback-override': 'fallback-override',
+  intro: 'intro-file',
 };
 const MOUNT_BOOLEANS = new Set(['hidden', 'public']);
 const MOUNT_NUMBERS = new Set(['max-listeners', 'burst-bytes']);
 const MOUNT_IGNORED: Record<string, string> = {
-  'fallback-mount': 'fallback mounts are not built yet: listeners are kept for source-grace-ms instead',
-  'fallback-override': 'fallback mounts are not built yet',
-  'fallback-when-full': 'fallback mounts are not built yet',
-  intro: 'intro files are not built yet',
+  'fallback-when-full': 'a full mount refuses new listeners (503); it does not send them to its fallback',
   'dump-file': 'relaycast does not record streams',
   authentication: 'listener authentication is not supported',
   'http-headers': 'relaycast sends its own CORS headers',
@@ -231,7 +231,14 @@ function readMount(mount: Node, set: (path: string[], value: unknown, from: stri
       out.ignored.push(`${where} <${field}>: ${MOUNT_IGNORED[field] ?? 'not known to relaycast'}`);
       continue;
     }
-    const value = MOUNT_BOOLEANS.has(setting) ? String(raw) === '1' : MOUNT_NUMBERS.has(setting) ? wholeNumber(raw) : String(raw);
+    const value =
+      setting === 'fallback-override'
+        ? overrideOf(String(raw))
+        : MOUNT_BOOLEANS.has(setting)
+          ? String(raw) === '1'
+          : MOUNT_NUMBERS.has(setting)
+            ? wholeNumber(raw)
+            : String(raw);
     set([...base, setting], value, `${where} <${field}>`);
   }
 }
@@ -240,4 +247,12 @@ function readMount(mount: Node, set: (path: string[], value: unknown, from: stri
 function wholeNumber(raw: unknown): number {
   const text = String(raw).trim();
   return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** Icecast 2.4's 0/1 and 2.5's none/all/own. */
+function overrideOf(raw: string): boolean | string {
+  if (raw === '1' || raw === 'all') return 'all';
+  if (raw === 'own') return 'own';
+  if (raw === '0' || raw === 'none') return false;
+  return raw;
 }

@@ -52,6 +52,30 @@ const MOUNT_PROPERTIES = {
     items: { type: 'string', pattern: '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$' },
     description: 'content types a source may send to this mount (default: any)',
   },
+  'fallback-mount': {
+    type: 'string',
+    pattern: '^(/[A-Za-z0-9._~-]+)+$',
+    description: "where this mount's listeners go when it has no source (its own fallback may follow, as a chain)",
+  },
+  'fallback-override': {
+    enum: [true, false, 'all', 'own'],
+    description:
+      "bring listeners back when this mount's source returns: own = those who fell back from here; all or true = also the fallback's own (Icecast 2.4's 1)",
+  },
+  'fallback-mismatch': {
+    enum: ['stay', 'end'],
+    description: 'a move between streams of different codec, rate or channels is refused: stay where they are (default) or end cleanly',
+  },
+  'fallback-file': {
+    type: 'string',
+    minLength: 1,
+    description: 'an MP3, AAC (ADTS) or Ogg file this mount plays, looped in real time, while no source is connected',
+  },
+  'intro-file': {
+    type: 'string',
+    minLength: 1,
+    description: 'an MP3, AAC (ADTS) or Ogg file each new listener hears once before the stream',
+  },
 } as const;
 
 export const MOUNT_KEYS: readonly string[] = Object.keys(MOUNT_PROPERTIES);

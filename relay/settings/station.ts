@@ -44,6 +44,11 @@ function serverDefaults(config: Readonly<RelayConfig>): MountSettings {
     public: undefined,
     hidden: false,
     contentTypes: undefined,
+    fallbackMount: undefined,
+    fallbackOverride: 'off',
+    fallbackMismatch: 'stay',
+    fallbackFile: undefined,
+    introFile: undefined,
   };
 }
 
@@ -64,5 +69,18 @@ function resolve(raw: Raw, base: MountSettings): MountSettings {
     public: pick('public', base.public),
     hidden: pick('hidden', base.hidden),
     contentTypes: pick('content-types', base.contentTypes),
+    fallbackMount: pick('fallback-mount', base.fallbackMount),
+    fallbackOverride: overrideOf(raw['fallback-override'], base.fallbackOverride),
+    fallbackMismatch: pick('fallback-mismatch', base.fallbackMismatch),
+    fallbackFile: pick('fallback-file', base.fallbackFile),
+    introFile: pick('intro-file', base.introFile),
   };
+}
+
+/** Icecast 2.4's 1/0 (true/false here), and 2.5's `all` and `own`. */
+function overrideOf(raw: unknown, base: MountSettings['fallbackOverride']): MountSettings['fallbackOverride'] {
+  if (raw === undefined) return base;
+  if (raw === true || raw === 'all') return 'all';
+  if (raw === 'own') return 'own';
+  return 'off';
 }
