@@ -47,6 +47,7 @@ export async function startRelay(
   metrics.configReloadSuccessTimestamp.set(Date.now() / 1000);
   const fanOut = new FanOut(registry, config, metrics, log);
   registry.onCommitted = (mount, bytes) => fanOut.onIngest(mount, bytes);
+  registry.onBeforeMove = (listener) => fanOut.flush(listener, listener.mount);
   const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log, control: {} };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);

@@ -24,6 +24,8 @@ const MAX_CHAIN = 8;
 export interface FallbackHost {
   readonly mounts: ReadonlyMap<string, Mount<Listener>>;
   settingsOf(name: string): MountSettings | undefined;
+  /** Hand the listener what it has not had of its current mount yet, before it moves (fan-out's flush). */
+  flushBeforeMove(listener: Listener): void;
   /** A listener's counts changed (it moved): refresh its home's gauges. */
   onMoved(listener: Listener, from: Mount<Listener>): void;
 }
@@ -114,6 +116,8 @@ export class Fallbacks {
   }
 
   private move(listener: Listener, to: Mount<Listener>): void {
+    // The old stream up to its last whole frame first; a socket that is full then loses only what it could not take.
+    this.host.flushBeforeMove(listener);
     const from = listener.mount;
     from.listeners.delete(listener);
     to.listeners.add(listener);

@@ -36,6 +36,8 @@ export class MountRegistry {
   /** Mounts whose returning source should bring listeners back once it has audio. */
   private readonly reclaimPending = new Set<Mount<Listener>>();
   private accepting = true;
+  /** Called before a listener moves to another mount (fan-out hands it the rest of the old one). */
+  onBeforeMove: ((listener: Listener) => void) | undefined;
   /** Called with the bytes each source write made visible; true asks the source to pause. */
   onCommitted: ((mount: Mount<Listener>, bytes: number) => boolean) | undefined;
 
@@ -48,6 +50,7 @@ export class MountRegistry {
       {
         mounts: this.mounts,
         settingsOf: (name) => this.mounts.get(name)?.settings ?? this.stationNow.forMount(name),
+        flushBeforeMove: (listener) => this.onBeforeMove?.(listener),
         onMoved: (listener, from) => {
           this.updateGauges(listener.homeName);
           if (from.name !== listener.homeName) this.updateGauges(from.name);
