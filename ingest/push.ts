@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEADER_BYTES, PARSERS, frameFormatOf, id3v2Length, type FrameFormat } from '../relay/formats/frame-header.js';
+import { frameFormatOf, type FrameFormat, scanFrames } from '../relay/formats/frame-header.js';
 
 const LEAD_MS = 1000;
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -38,30 +38,14 @@ export interface Frame {
 
 /** Frames of one pass over a file. Bytes that are not frames (tags, junk) are skipped. */
 export async function* readFrames(file: string, format: FrameFormat): AsyncGenerator<Frame> {
-  const parse = PARSERS[format];
-  const headerBytes = HEADER_BYTES[format];
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK_BYTES })) {
     const buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-    let pos = 0;
-    while (pos + Math.max(headerBytes, 10) <= buf.length) {
-      const at = (i: number) => buf[pos + i];
-      const tag = id3v2Length(at);
-      if (tag > 0) {
-        if (pos + tag > buf.length) break;
-        pos += tag;
-        continue;
-      }
-      const header = parse(at);
-      if (!header) {
-        pos++;
-        continue;
-      }
-      if (pos + header.lengthBytes > buf.length) break;
-      yield { bytes: buf.subarray(pos, pos + header.lengthBytes), durationMs: (header.samples * 1000) / header.sampleRateHz };
-      pos += header.lengthBytes;
+    const { frames, consumed } = scanFrames(buf, format);
+    for (const { start, header } of frames) {
+      yield { bytes: buf.subarray(start, start + header.lengthBytes), durationMs: (header.samples * 1000) / header.sampleRateHz };
     }
-    carry = Buffer.from(buf.subarray(pos));
+    carry = Buffer.from(buf.subarray(consumed));
   }
 }
 

@@ -9,6 +9,7 @@ import { createShoutcastServer } from '../ingest/shoutcast-server.js';
 import type { RelayConfig } from './config.js';
 import type { StationSettings } from './core/mount-settings.js';
 import { stationSettings } from './settings/station.js';
+import { FileSources } from '../ingest/file-source.js';
 import type { RelayContext } from './api/context.js';
 import { FanOut } from './core/fan-out.js';
 import { createListenerApp } from './http/uws-app.js';
@@ -48,6 +49,8 @@ export async function startRelay(
   const fanOut = new FanOut(registry, config, metrics, log);
   registry.onCommitted = (mount, bytes) => fanOut.onIngest(mount, bytes);
   registry.onBeforeMove = (listener) => fanOut.flush(listener, listener.mount);
+  const fileSources = new FileSources({ registry, metrics, log });
+  fileSources.sync(fallbackFilesOf(station));
   const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log, control: {} };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
@@ -90,6 +93,7 @@ export async function startRelay(
   function close(): Promise<void> {
     closing ??= (async () => {
       registry.stopAccepting();
+      fileSources.stopAll();
       uws.us_listen_socket_close(listenSocket);
       const ingestClosed = new Promise<void>((resolve) => ingest.close(() => resolve()));
       const shoutcastClosed = new Promise<void>((resolve) => (shoutcast ? shoutcast.close(() => resolve()) : resolve()));
@@ -106,7 +110,10 @@ export async function startRelay(
     return closing;
   }
 
-  const applyStation = (next: StationSettings) => registry.applyStation(next);
+  const applyStation = (next: StationSettings) => {
+    registry.applyStation(next);
+    fileSources.sync(fallbackFilesOf(next));
+  };
   return { ctx, port, ingestPort, shoutcastPort, metricsPort: metricsServer?.port, applyStation, close };
 }
 
@@ -127,4 +134,14 @@ function listenNet(server: Server, host: string, port: number): Promise<void> {
     );
     server.listen({ host, port, exclusive: true }, () => resolve());
   });
+}
+
+/** Every listed mount's fallback file: mount name -> path. */
+function fallbackFilesOf(station: StationSettings): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const name of station.listedMounts) {
+    const file = station.forMount(name)?.fallbackFile;
+    if (file !== undefined) files.set(name, file);
+  }
+  return files;
 }

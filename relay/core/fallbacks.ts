@@ -30,7 +30,14 @@ export interface FallbackHost {
   onMoved(listener: Listener, from: Mount<Listener>): void;
 }
 
-export type MoveResult = 'moved' | 'mismatch' | 'none';
+/** The hidden mount a fallback file of `mount` plays on (ingest/file-source.ts feeds it). */
+export function fileMountName(mount: string): string {
+  return `${mount}/fallback-file`;
+}
+
+function isPlaying(mount: Mount<Listener> | undefined): mount is Mount<Listener> {
+  return mount?.hasSource === true && mount.ring.head > 0 && mount.signature !== undefined;
+}
 
 export class Fallbacks {
   private readonly host: FallbackHost;
@@ -43,15 +50,21 @@ export class Fallbacks {
     this.log = log;
   }
 
-  /** The first mount after `name` in its fallback chain that has a source with audio; undefined when none. */
+  /**
+   * Where listeners of `name` go while it has no source: the first mount of
+   * its fallback chain with audio, else the first fallback file along that
+   * chain (its own first) that is playing; undefined when none.
+   */
   targetFor(name: string): Mount<Listener> | undefined {
-    const seen = new Set<string>([name]);
-    let next = this.host.settingsOf(name)?.fallbackMount;
-    while (next !== undefined && !seen.has(next) && seen.size <= MAX_CHAIN) {
-      seen.add(next);
+    const chain = [name, ...this.namesAfter(name)];
+    for (const next of chain.slice(1)) {
       const mount = this.host.mounts.get(next);
-      if (mount?.hasSource && mount.ring.head > 0 && mount.signature !== undefined) return mount;
-      next = (mount?.settings ?? this.host.settingsOf(next))?.fallbackMount;
+      if (isPlaying(mount)) return mount;
+    }
+    for (const next of chain) {
+      if (this.settingsOf(next)?.fallbackFile === undefined) continue;
+      const file = this.host.mounts.get(fileMountName(next));
+      if (isPlaying(file)) return file;
     }
     return undefined;
   }
@@ -84,9 +97,8 @@ export class Fallbacks {
     for (const name of chain) {
       const fallback = this.host.mounts.get(name);
       if (!fallback) continue;
-      for (const listener of fallback.listeners) {
-        if (listener.homeName === mount.name || (override === 'all' && listener.homeName === fallback.name)) back.push(listener);
-      }
+      // own: those who came for this mount; all (Icecast 2.4's 1): everyone on its fallbacks.
+      for (const listener of fallback.listeners) if (override === 'all' || listener.homeName === mount.name) back.push(listener);
     }
     if (back.length === 0) return;
     const mismatched = back.filter((l) => !sameSignature(l.mount.signature, mount.signature));
@@ -102,17 +114,28 @@ export class Fallbacks {
     }
   }
 
-  /** The mounts after `name` in its chain, in order. */
+  /** Every mount a listener of `name` may have been moved to: its chain, and the fallback files along it. */
   private chainOf(name: string): string[] {
+    const chain = [name, ...this.namesAfter(name)];
+    const files = chain.filter((n) => this.settingsOf(n)?.fallbackFile !== undefined).map(fileMountName);
+    return [...chain.slice(1), ...files];
+  }
+
+  /** The fallback-mount chain after `name`, in order; a loop or MAX_CHAIN ends it. */
+  private namesAfter(name: string): string[] {
     const out: string[] = [];
     const seen = new Set<string>([name]);
-    let next = this.host.settingsOf(name)?.fallbackMount;
+    let next = this.settingsOf(name)?.fallbackMount;
     while (next !== undefined && !seen.has(next) && out.length < MAX_CHAIN) {
       seen.add(next);
       out.push(next);
-      next = (this.host.mounts.get(next)?.settings ?? this.host.settingsOf(next))?.fallbackMount;
+      next = this.settingsOf(next)?.fallbackMount;
     }
     return out;
+  }
+
+  private settingsOf(name: string): MountSettings | undefined {
+    return this.host.mounts.get(name)?.settings ?? this.host.settingsOf(name);
   }
 
   private move(listener: Listener, to: Mount<Listener>): void {

@@ -3,6 +3,7 @@
 // `default-mount` and the server's flags: the core reads only this.
 
 import type { SlowPolicy } from '../config.js';
+import type { StreamSignature } from '../formats/stream-signature.js';
 
 export interface MountSettings {
   /** User name sources of this mount log in with (Icecast's <username>; default `source`). */
@@ -35,6 +36,17 @@ export interface MountSettings {
   fallbackFile: string | undefined;
   /** A file each new listener hears once before the stream. */
   introFile: string | undefined;
+  /** That file's frames, loaded once and shared by every listener. */
+  intro: MountIntro | undefined;
+}
+
+export interface MountIntro {
+  path: string;
+  /** Whole frames only, tags and Xing/Info frames left out. */
+  bytes: Uint8Array;
+  durationMs: number;
+  /** Played only to a mount whose stream has the same codec, rate and channels. */
+  signature: StreamSignature | undefined;
 }
 
 /** Every mount's settings as the running config has them; swapped whole by a reload. */

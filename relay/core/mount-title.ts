@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Mount } from './mount.js';
 
 /** Where a title came from, for the log. */
-export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy';
+export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy' | 'file-tags';
 
 /** Sets the title; true when it changed. */
 export function updateMountTitle(

@@ -9,6 +9,7 @@ import { RelayError } from '../errors.js';
 import { Listener, type DisconnectReason, type ListenerMeta } from './listener.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Fallbacks } from './fallbacks.js';
+import { Intros } from './intros.js';
 import { Mount } from './mount.js';
 import type { MountSettings, StationSettings } from './mount-settings.js';
 import { type StreamInfo, withOverrides } from './stream-info.js';
@@ -32,6 +33,9 @@ export class MountRegistry {
   private stationNow: StationSettings;
   /** Each mount name's own listeners, wherever they are now (a fallback may hold some). */
   private readonly homes = new Map<string, Set<Listener>>();
+  private readonly intros: Intros;
+  /** Mounts fed by a fallback file: their settings are their own, not the config's. */
+  private readonly fileMounts = new Set<string>();
   private readonly fallbacks: Fallbacks;
   /** Mounts whose returning source should bring listeners back once it has audio. */
   private readonly reclaimPending = new Set<Mount<Listener>>();
@@ -46,6 +50,7 @@ export class MountRegistry {
     this.stationNow = station;
     this.metrics = metrics;
     this.log = log;
+    this.intros = new Intros(metrics, log);
     this.fallbacks = new Fallbacks(
       {
         mounts: this.mounts,
@@ -89,6 +94,7 @@ export class MountRegistry {
   applyStation(next: StationSettings): void {
     this.stationNow = next;
     for (const mount of this.mounts.values()) {
+      if (this.fileMounts.has(mount.name)) continue;
       const settings = next.forMount(mount.name);
       if (!settings) continue;
       mount.settings = settings;
@@ -100,7 +106,36 @@ export class MountRegistry {
   /** Takes a mount for a source, or refuses with MOUNT_BUSY / SHUTTING_DOWN. */
   attachSource(name: string, contentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
-    const settings = this.settingsForSource(name, contentType);
+    return this.attachWith(name, contentType, info, remote, request, this.settingsForSource(name, contentType));
+  }
+
+  /** A fallback file's own mount (ingest/file-source.ts): hidden, with no limits, password or fallback of its own. */
+  attachFileSource(name: string, contentType: string, info: StreamInfo, path: string): SourceInput {
+    if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
+    this.fileMounts.add(name);
+    const settings: MountSettings = {
+      ...this.stationNow.defaultMount,
+      hidden: true,
+      maxListeners: 0,
+      sourcePassword: undefined,
+      contentTypes: undefined,
+      fallbackMount: undefined,
+      fallbackOverride: 'off',
+      fallbackFile: undefined,
+      introFile: undefined,
+      intro: undefined,
+    };
+    return this.attachWith(name, contentType, info, `file:${path}`, { file: path }, settings);
+  }
+
+  private attachWith(
+    name: string,
+    contentType: string,
+    info: StreamInfo,
+    remote: string,
+    request: Record<string, unknown>,
+    settings: MountSettings,
+  ): SourceInput {
     let mount = this.mounts.get(name);
     if (mount?.hasSource) throw new RelayError('MOUNT_BUSY', name);
     if (mount && mount.contentType !== contentType) {
@@ -227,7 +262,7 @@ export class MountRegistry {
     }
     const listener = new Listener(meta, mount, name);
     listener.pos = mount.joinPosition(mount.settings?.burstBytes ?? this.config.burstBytes);
-    listener.prefix = mount.joinPrefix(listener.pos);
+    listener.prefix = mount.joinPrefix(listener.pos) ?? this.intros.introFor(name, mount, settings);
     listener.onClose = (l, reason) => this.onListenerClose(l, reason);
     mount.listeners.add(listener);
     home.add(listener);

@@ -138,3 +138,39 @@ function hasTag(at: ByteAt, offset: number, tag: string, lengthBytes: number): b
   for (let i = 0; i < tag.length; i++) if (at(offset + i) !== tag.charCodeAt(i)) return false;
   return true;
 }
+
+export interface FrameSpan {
+  start: number;
+  header: FrameHeader;
+}
+
+/**
+ * The whole frames in `buf` from its start, ID3v2 tags and bytes that are
+ * not frames skipped; stops at the first frame (or tag) that is not all
+ * there. Returns them and where scanning stopped (keep the rest for more
+ * bytes). Pure: the file reader of `relaycast push` and intro loading share it.
+ */
+export function scanFrames(buf: Uint8Array, format: FrameFormat): { frames: FrameSpan[]; consumed: number } {
+  const parse = PARSERS[format];
+  const headerBytes = HEADER_BYTES[format];
+  const frames: FrameSpan[] = [];
+  let pos = 0;
+  while (pos + Math.max(headerBytes, 10) <= buf.length) {
+    const at = (i: number) => buf[pos + i];
+    const tag = id3v2Length(at);
+    if (tag > 0) {
+      if (pos + tag > buf.length) break;
+      pos += tag;
+      continue;
+    }
+    const header = parse(at);
+    if (!header) {
+      pos++;
+      continue;
+    }
+    if (pos + header.lengthBytes > buf.length) break;
+    frames.push({ start: pos, header });
+    pos += header.lengthBytes;
+  }
+  return { frames, consumed: pos };
+}

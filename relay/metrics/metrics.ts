@@ -49,6 +49,11 @@ export class Metrics {
     'Listeners moved to a fallback (fallback), back from one (override), or not moved because the formats differ (mismatch).',
     ['mount', 'result'],
   );
+  readonly intros = this.counter(
+    'relaycast_intros_total',
+    "New listeners who heard the mount's intro (played), or did not because its format differs from the stream (mismatch).",
+    ['mount', 'result'],
+  );
   readonly listenerPeak = this.gauge('relaycast_listeners_peak', 'Most listeners connected at once since the mount appeared.', ['mount']);
   readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
   readonly listenerDisconnects = this.counter(
@@ -135,6 +140,7 @@ export class Metrics {
     this.listenerPeak.set({ mount }, 0);
     this.listenersOnFallback.set({ mount }, 0);
     for (const result of ['fallback', 'override', 'mismatch']) this.fallbackMoves.inc({ mount, result }, 0);
+    for (const result of ['played', 'mismatch']) this.intros.inc({ mount, result }, 0);
     this.listenerConnects.inc({ mount }, 0);
     for (const reason of DISCONNECT_REASONS) this.listenerDisconnects.inc({ mount, reason }, 0);
     this.bytesOut.inc({ mount }, 0);

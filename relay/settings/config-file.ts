@@ -4,11 +4,14 @@
 // Schema in mount-schema.ts with ajv. A file with any error is refused
 // whole, with every error as `file:line:column: setting: what is valid`.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { FILE_TYPES } from '../../ingest/file-source.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Option } from 'commander';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatSettingError, locate, type SettingError, settingName } from './file-location.js';
+import { loadIntro } from './intro-file.js';
 import { MOUNTS_SCHEMA } from './mount-schema.js';
 
 /** The file's content, valid: flag values by attribute name (as commander names them) and the raw mount settings. */
@@ -76,6 +79,7 @@ export function parseConfigText(text: string, file: string, options: readonly Op
   if (!validateMounts(root)) {
     for (const e of validateMounts.errors ?? []) schemaError(e, at);
   }
+  checkFiles(root as Record<string, unknown>, file, at);
   if (errors.length > 0) throw new ConfigFileError(errors);
   const r = root as {
     mounts?: ConfigFile['mounts'];
@@ -159,4 +163,38 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length];
+}
+
+const FILE_KEYS = ['fallback-file', 'intro-file'] as const;
+
+/** A mount's files must be there and of a type relaycast plays; relative paths are from the config file's folder (made absolute here). */
+function checkFiles(root: Record<string, unknown>, file: string, at: (path: string[], message: string) => void): void {
+  const places: Array<[string[], Record<string, unknown>]> = [];
+  const mounts = root.mounts as Record<string, Record<string, unknown>> | undefined;
+  for (const [name, settings] of Object.entries(mounts ?? {})) places.push([['mounts', name], settings]);
+  if (root['default-mount']) places.push([['default-mount'], root['default-mount'] as Record<string, unknown>]);
+  for (const [path, settings] of places) {
+    for (const key of FILE_KEYS) {
+      const raw = settings?.[key];
+      if (typeof raw !== 'string') continue;
+      const full = isAbsolute(raw) ? raw : resolve(dirname(file), raw);
+      const type = FILE_TYPES[extname(full).toLowerCase()];
+      if (!type) at([...path, key], 'use an .mp3, .aac or .ogg file');
+      else if (key === 'intro-file' && type === 'audio/ogg')
+        at([...path, key], 'an intro must be MP3 or AAC (an Ogg intro would need its own stream headers)');
+      else if (!statSync(full, { throwIfNoEntry: false })?.isFile()) at([...path, key], `no such file: ${full}`);
+      else if (key === 'intro-file' && !introLoads(full, (message) => at([...path, key], message))) continue;
+      else settings[key] = full;
+    }
+  }
+}
+
+function introLoads(path: string, fail: (message: string) => void): boolean {
+  try {
+    loadIntro(path);
+    return true;
+  } catch (err) {
+    fail((err as Error).message);
+    return false;
+  }
 }

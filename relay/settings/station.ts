@@ -5,6 +5,7 @@
 import type { RelayConfig } from '../config.js';
 import type { MountSettings, StationSettings } from '../core/mount-settings.js';
 import type { ConfigFile } from './config-file.js';
+import { loadIntro } from './intro-file.js';
 
 type Raw = Record<string, unknown>;
 
@@ -49,6 +50,7 @@ function serverDefaults(config: Readonly<RelayConfig>): MountSettings {
     fallbackMismatch: 'stay',
     fallbackFile: undefined,
     introFile: undefined,
+    intro: undefined,
   };
 }
 
@@ -74,6 +76,7 @@ function resolve(raw: Raw, base: MountSettings): MountSettings {
     fallbackMismatch: pick('fallback-mismatch', base.fallbackMismatch),
     fallbackFile: pick('fallback-file', base.fallbackFile),
     introFile: pick('intro-file', base.introFile),
+    intro: raw['intro-file'] === undefined ? base.intro : loadIntro(raw['intro-file'] as string),
   };
 }
 
