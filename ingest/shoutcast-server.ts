@@ -60,7 +60,9 @@ function acceptShoutcast(ctx: RelayContext, socket: Socket): void {
         const password = passwordLine.subarray(0, nl).toString('utf8').replace(/\r+$/, '');
         const rest = passwordLine.subarray(nl + 1);
         passwordLine = undefined;
+        ctx.authLimiter.gate(remote);
         if (!isShoutcastSourcePassword(password, ctx.config)) {
+          ctx.authLimiter.failed(remote);
           done();
           ctx.refusals.record(new RelayError('AUTH_REQUIRED', 'SHOUTcast password'), where);
           hangUp(SHOUTCAST_BAD_PASSWORD);

@@ -7,7 +7,7 @@
 //   --shoutcast-mount unless mount= is given; Basic auth also works there.
 // Success is Icecast's small XML answer; every refusal is a RelayError.
 
-import { adminRoleOf, shoutcastPasswordRoleOf } from './admin-auth.js';
+import { adminRoleOf, limitedRole, shoutcastPasswordRoleOf } from './admin-auth.js';
 import type { RelayContext } from './context.js';
 import { RelayError } from '../errors.js';
 import { updateMountTitle, type TitleVia } from '../core/mount-title.js';
@@ -37,9 +37,13 @@ export function handleTitleRequest(ctx: RelayContext, req: TitleRequest): void {
     return value === undefined ? undefined : Buffer.from(value).toString('latin1');
   };
   const shoutcast = req.path === '/admin.cgi';
-  const role = shoutcast
-    ? (shoutcastPasswordRoleOf(ascii('pass'), ctx.config) ?? adminRoleOf(req.authorization, ctx.config))
-    : adminRoleOf(req.authorization, ctx.config);
+  const pass = shoutcast ? ascii('pass') : undefined;
+  const presented = req.authorization !== undefined || pass !== undefined;
+  const role = limitedRole(ctx.authLimiter, req.remote, presented, () =>
+    shoutcast
+      ? (shoutcastPasswordRoleOf(pass, ctx.config) ?? adminRoleOf(req.authorization, ctx.config))
+      : adminRoleOf(req.authorization, ctx.config),
+  );
   if (!role) throw new RelayError('ADMIN_AUTH_REQUIRED');
 
   const mode = ascii('mode');

@@ -1,6 +1,8 @@
 // The set of mounts and the rules for joining them: one source per mount,
 // listener limits, the grace period after a source leaves, and what happens
-// when a different kind of stream takes a mount over. Ingest and the
+// when a different kind of stream takes a mount over. At most
+// --max-mounts mounts exist at once (each holds a ring of --buffer-bytes),
+// and relaycast_ring_bytes says how much the rings hold together. Ingest and the
 // listener transports only talk to this class; fan-out reads its mounts.
 
 import type { Logger } from 'pino';
@@ -9,7 +11,7 @@ import { RelayError } from '../errors.js';
 import { Listener, type DisconnectReason, type ListenerMeta } from './listener.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Mount } from './mount.js';
-import type { StreamInfo } from './stream-info.js';
+import { mediaTypeOf, type StreamInfo } from './stream-info.js';
 
 /** What ingest writes a source's bytes into. */
 export interface SourceInput {
@@ -18,6 +20,12 @@ export interface SourceInput {
   write(bytes: Uint8Array): boolean;
   /** The source is gone (closed, timed out, or replaced at shutdown). */
   end(): void;
+  /**
+   * Aborted when the relay removes the mount under a connected source (shutdown): the
+   * session must then destroy its connection, since an encoder that keeps sending
+   * would hold a half-closed socket, and the process, open.
+   */
+  readonly stopped: AbortSignal;
 }
 
 export class MountRegistry {
@@ -26,6 +34,8 @@ export class MountRegistry {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private listenerTotal = 0;
+  /** The stop signal of each mount's connected source. */
+  private readonly sourceStops = new Map<Mount<Listener>, AbortController>();
   private accepting = true;
   /** Called with the bytes each source write made visible; true asks the source to pause. */
   onCommitted: ((mount: Mount<Listener>, bytes: number) => boolean) | undefined;
@@ -50,11 +60,15 @@ export class MountRegistry {
     return this.mounts.get(name);
   }
 
-  /** Takes a mount for a source, or refuses with MOUNT_BUSY / SHUTTING_DOWN. */
-  attachSource(name: string, contentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
+  /** Takes a mount for a source, or refuses with MOUNT_BUSY / MOUNT_LIMIT / BAD_HEADER (Content-Type) / SHUTTING_DOWN. */
+  attachSource(name: string, rawContentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
+    // Every listener's Content-Type header is this value: it must be a media type and nothing more.
+    const contentType = mediaTypeOf(rawContentType);
     let mount = this.mounts.get(name);
     if (mount?.hasSource) throw new RelayError('MOUNT_BUSY', name);
+    const maxMounts = this.config.maxMounts;
+    if (!mount && maxMounts > 0 && this.mounts.size >= maxMounts) throw new RelayError('MOUNT_LIMIT', `${maxMounts} mounts`);
     if (mount && mount.contentType !== contentType) {
       this.log.info({ mount: name, from: mount.contentType, to: contentType }, 'new source changes the content type; ending listeners');
       this.removeMount(mount, 'source_gone');
@@ -65,6 +79,8 @@ export class MountRegistry {
       mount = new Mount<Listener>(name, contentType, info, this.config.bufferBytes);
       this.mounts.set(name, mount);
       this.metrics.initMount(name);
+      this.metrics.ringBytes.inc(mount.ring.capacityBytes);
+      this.metrics.mounts.set(this.mounts.size);
     }
     clearTimeout(mount.graceTimer);
     mount.graceTimer = undefined;
@@ -81,10 +97,14 @@ export class MountRegistry {
   private sourceInput(mount: Mount<Listener>): SourceInput {
     const bytesIn = this.metrics.bytesIn.labels({ mount: mount.name });
     let ended = false;
+    const stop = new AbortController();
+    this.sourceStops.set(mount, stop);
     return {
       mount,
+      stopped: stop.signal,
       write: (bytes) => {
-        if (ended) return true;
+        // A mount removed under its source (shutdown) takes no more bytes and gets no series back.
+        if (ended || this.mounts.get(mount.name) !== mount) return true;
         const committed = mount.writer.write(bytes);
         mount.sourceBytes += bytes.length;
         bytesIn.inc(bytes.length);
@@ -93,6 +113,7 @@ export class MountRegistry {
       end: () => {
         if (ended) return;
         ended = true;
+        if (this.sourceStops.get(mount) === stop) this.sourceStops.delete(mount);
         this.detachSource(mount);
       },
     };
@@ -101,7 +122,8 @@ export class MountRegistry {
   private detachSource(mount: Mount<Listener>): void {
     mount.writer.end();
     mount.hasSource = false;
-    this.metrics.sourceConnected.set({ mount: mount.name }, 0);
+    // A mount removed meanwhile (shutdown) has no series left to set, and must not get them back.
+    if (this.mounts.get(mount.name) === mount) this.metrics.sourceConnected.set({ mount: mount.name }, 0);
     const graceMs = this.accepting ? this.config.sourceGraceMs : 0;
     this.log.info({ mount: mount.name, listeners: mount.listeners.size, graceMs }, 'source disconnected');
     if (graceMs === 0 || mount.listeners.size === 0) {
@@ -120,9 +142,17 @@ export class MountRegistry {
 
   private removeMount(mount: Mount<Listener>, reason: DisconnectReason): void {
     clearTimeout(mount.graceTimer);
+    // Already gone (a source that ends after shutdown removed its mount): its series and ring are accounted for.
+    if (this.mounts.get(mount.name) !== mount) return;
     this.mounts.delete(mount.name);
+    // After the delete: the stopped session ends its input, and that must find the mount gone.
+    const stop = this.sourceStops.get(mount);
+    this.sourceStops.delete(mount);
+    stop?.abort();
     for (const listener of [...mount.listeners]) listener.close(reason, true);
     this.metrics.removeMount(mount.name);
+    this.metrics.ringBytes.dec(mount.ring.capacityBytes);
+    this.metrics.mounts.set(this.mounts.size);
   }
 
   /** Admits a listener to a mount at its join position, or refuses. */
