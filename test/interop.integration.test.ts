@@ -127,7 +127,11 @@ describe('encoders push in as configured for Icecast', () => {
     // libshout first sends SOURCE without credentials to learn the protocol: a 401 is the answer it expects.
     // It is counted as AUTH_PROBE, apart from real failures, and logged at debug only (issue 12 item 7).
     assert.ok((await relay.metric('relaycast_refusals_total', { code: 'AUTH_PROBE', status: '401' })) >= 1, 'the probe was answered 401');
-    assert.equal(relay.countLogs((l) => l.code === 'AUTH_REQUIRED' && l.target === '/ezstream'), 0, 'no warning for a healthy connect');
+    assert.equal(
+      relay.countLogs((l) => l.code === 'AUTH_REQUIRED' && l.target === '/ezstream'),
+      0,
+      'no warning for a healthy connect',
+    );
     await filled('/ezstream');
     assertCleanDecode('ffmpeg', await decodeWithFfmpeg(`${relay.listenUrl}/ezstream`, 4));
     assert.equal(relay.logs.filter((l) => l.msg === 'source connected' && l.mount === '/ezstream').length, 1, stderrOf.get('ezstream')?.());

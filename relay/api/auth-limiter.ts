@@ -40,8 +40,9 @@ export class AuthLimiter {
   gate(remote: string): void {
     const key = addressKeyOf(remote);
     const score = this.current(key);
-    if (score < MAX_FAILURES) return;
-    const waitMs = (score - MAX_FAILURES + 1) * LEAK_MS;
+    // Refused from the MAX_FAILURES-th failure until a whole failure has leaked away.
+    if (score <= MAX_FAILURES - 1) return;
+    const waitMs = (score - (MAX_FAILURES - 1)) * LEAK_MS;
     throw new RelayError('AUTH_RATE_LIMITED', `${key}`, Math.max(1, Math.ceil(waitMs / 1000)));
   }
 

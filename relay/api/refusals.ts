@@ -89,16 +89,17 @@ export class Refusals {
   private sweep(): void {
     this.sweepTimer = undefined;
     const nowMs = performance.now();
-    let pending = false;
+    let nextDueMs = Infinity;
     for (const [key, kind] of this.kinds) {
       if (nowMs - kind.firstAtMs < REPEAT_INTERVAL_MS) {
-        pending ||= kind.repeats > 0;
+        if (kind.repeats > 0) nextDueMs = Math.min(nextDueMs, kind.firstAtMs + REPEAT_INTERVAL_MS);
         continue;
       }
       this.summarize(kind);
       this.kinds.delete(key);
     }
-    if (pending) this.sweepTimer = setTimeout(() => this.sweep(), REPEAT_INTERVAL_MS).unref();
+    // Next when the earliest open window with repeats closes, so each count is logged on time.
+    if (nextDueMs < Infinity) this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, nextDueMs - nowMs + 1)).unref();
   }
 
   private summarize(kind: Kind): void {
