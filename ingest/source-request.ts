@@ -74,7 +74,7 @@ export function contentLengthOf(raw: string | undefined): number | undefined {
 
 /** RFC 9110 section 10.1.1: the one expectation is the token `100-continue`, in any case; `100-continuefoo` is not it. */
 export function expectsContinue(raw: string | undefined): boolean {
-  return raw !== undefined && raw.split(',').some((item) => item.trim().toLowerCase() === '100-continue');
+  return raw?.split(',').some((item) => item.trim().toLowerCase() === '100-continue') ?? false;
 }
 
 /** A source's `icy-metaint` (it interleaves ICY metadata), or undefined when it sends none. */

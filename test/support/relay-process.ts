@@ -115,7 +115,7 @@ export const TEST_SECRETS = new Set<string>([PASSWORD]);
 export function assertNoSecretLogged(relay: RelayProcess): void {
   const args = relay.child.spawnargs;
   const secrets = new Set(TEST_SECRETS);
-  args.forEach((arg, i) => /^--(source|admin)-password$/.test(arg) && args[i + 1] && secrets.add(args[i + 1]));
+  for (const [i, arg] of args.entries()) if (/^--(source|admin)-password$/.test(arg) && args[i + 1]) secrets.add(args[i + 1]);
   const forms = [...secrets].flatMap((pw) => [pw, ...['source', 'admin'].map((u) => Buffer.from(`${u}:${pw}`).toString('base64'))]);
   for (const line of relay.logs) {
     const text = JSON.stringify(line);
