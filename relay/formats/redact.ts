@@ -7,8 +7,9 @@
 
 const MASK = '***';
 
-// `pass=x`, `password=x`, `pwd=x` in a query or form, up to the next separator.
-const QUERY_SECRET = /(^|[?&;\s"'])((?:pass|password|passwd|pwd)=)[^&;\s"']*/gi;
+// `pass=x`, `password=x`, `pwd=x` in a query or form, up to the next separator. No word
+// boundary is asked for: `xpass=` is masked too, since over-masking costs nothing.
+const QUERY_SECRET = /()((?:pass|password|passwd|pwd)=)[^&;\s"']*/gi;
 // `Authorization: Basic abc` or `authorization=...`: the scheme and its credentials.
 const AUTH_VALUE = /((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^\s"',}]+(?:\s+[^\s"',}]+)?/gi;
 // Any `Basic <token>` left over (a value seen without its header name).
