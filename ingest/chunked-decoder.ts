@@ -55,8 +55,12 @@ export class ChunkedDecoder {
       this.state = 'size';
     } else if (this.state === 'size') {
       const hex = line.split(';', 1)[0].trim();
-      if (!/^[0-9A-Fa-f]{1,8}$/.test(hex)) throw new RelayError('BAD_CHUNK', `size ${JSON.stringify(hex.slice(0, 20))}`);
-      this.remaining = parseInt(hex, 16);
+      // chunk-size is 1*HEXDIG: leading zeros are valid however many; the value must fit 8 hex digits (4 GiB).
+      const significant = hex.replace(/^0+(?=[0-9A-Fa-f])/, '');
+      if (!/^[0-9A-Fa-f]+$/.test(hex) || significant.length > 8) {
+        throw new RelayError('BAD_CHUNK', `size ${JSON.stringify(hex.slice(0, 20))}`);
+      }
+      this.remaining = parseInt(significant, 16);
       this.state = this.remaining === 0 ? 'trailer' : 'data';
     } else if (this.state === 'trailer' && line === '') {
       this.state = 'done';

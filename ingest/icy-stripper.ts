@@ -92,5 +92,6 @@ export function stripIcyMetadata(input: SourceInput, metaInt: number, onTitle: (
       return !pause;
     },
     end: () => input.end(),
+    stopped: input.stopped,
   };
 }

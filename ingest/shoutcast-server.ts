@@ -59,9 +59,11 @@ function acceptShoutcast(ctx: RelayContext, socket: Socket): void {
         const password = passwordLine.subarray(0, nl).toString('utf8').replace(/\r+$/, '');
         const rest = passwordLine.subarray(nl + 1);
         passwordLine = undefined;
+        ctx.authLimiter.gate(remote);
         const station = ctx.registry.station;
         const settings = station.forMount(mountName);
         if (!settings || !isShoutcastSourcePassword(password, settings.sourcePassword ?? station.sourcePassword)) {
+          ctx.authLimiter.failed(remote);
           done();
           ctx.refusals.record(new RelayError('AUTH_REQUIRED', 'SHOUTcast password'), where);
           hangUp(SHOUTCAST_BAD_PASSWORD);

@@ -25,13 +25,17 @@ export interface SourcePeer {
 
 export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, peer: SourcePeer): void {
   const h = head.headers;
+  const authorization = h.get('authorization');
+  ctx.authLimiter.gate(peer.remote);
+  // libshout's first request has no credentials and only wants the 401: answered as Icecast does, counted apart.
+  if (authorization === undefined) throw new RelayError('AUTH_PROBE');
   const name = mountNameOf(head.target);
   const station = ctx.registry.station;
   const settings = station.forMount(name);
   if (!settings) throw new RelayError('MOUNT_UNLISTED', name);
-  // libshout's first request has no credentials and only wants the 401: answer it calmly.
   // A mount with a password of its own takes only that one (each DJ on their own mount).
-  if (!isSourceAuthorized(h.get('authorization'), settings.sourcePassword ?? station.sourcePassword, settings.sourceUser)) {
+  if (!isSourceAuthorized(authorization, settings.sourcePassword ?? station.sourcePassword, settings.sourceUser)) {
+    ctx.authLimiter.failed(peer.remote);
     throw new RelayError('AUTH_REQUIRED');
   }
   let contentType = h.get('content-type');
@@ -40,11 +44,7 @@ export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHea
     contentType = 'audio/mpeg';
   }
   const chunked = /\bchunked\b/i.test(h.get('transfer-encoding') ?? '');
-  const declared = h.get('content-length');
-  const lengthBytes = declared !== undefined && !chunked ? Number(declared) : undefined;
-  if (lengthBytes !== undefined && !(Number.isInteger(lengthBytes) && lengthBytes >= 0)) {
-    throw new RelayError('BAD_HEADER', `Content-Length ${JSON.stringify(declared)}`);
-  }
+  const lengthBytes = chunked ? undefined : contentLengthOf(h.get('content-length'));
   const metaInt = inlineMetaIntOf(h);
   const attached = ctx.registry.attachSource(name, contentType, streamInfoFrom(h), peer.remote, {
     method: head.method,
@@ -55,7 +55,7 @@ export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHea
   });
   const input = metaInt === undefined ? attached : withInlineTitles(ctx, attached, metaInt);
   const version = head.version === 'HTTP/1.1' ? 'HTTP/1.1' : 'HTTP/1.0';
-  if (/100-continue/i.test(h.get('expect') ?? '')) socket.write(`${version} 100 Continue\r\n\r\n`);
+  if (expectsContinue(h.get('expect'))) socket.write(`${version} 100 Continue\r\n\r\n`);
   // Icecast 2.4 answers 200 at once and encoders wait for it before sending audio.
   socket.write(`${version} 200 OK\r\nServer: relaycast\r\n\r\n`);
   const log = ctx.log.child({ mount: name, remote: peer.remote });
@@ -66,6 +66,19 @@ export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHea
     log,
     onFault: (code, detail) => ctx.refusals.record(new RelayError(code, detail), peer),
   });
+}
+
+/** RFC 9112 section 6.3: Content-Length is 1*DIGIT; anything else (hex, exponents, signs, empty, a list) is refused. */
+export function contentLengthOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  // 15 digits stay below 2^53, so the number is exact.
+  if (!/^\d{1,15}$/.test(raw)) throw new RelayError('BAD_HEADER', `Content-Length ${JSON.stringify(raw.slice(0, 20))}`);
+  return Number(raw);
+}
+
+/** RFC 9110 section 10.1.1: the one expectation is the token `100-continue`, in any case; `100-continuefoo` is not it. */
+export function expectsContinue(raw: string | undefined): boolean {
+  return raw?.split(',').some((item) => item.trim().toLowerCase() === '100-continue') ?? false;
 }
 
 /** A source's `icy-metaint` (it interleaves ICY metadata), or undefined when it sends none. */

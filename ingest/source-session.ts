@@ -68,7 +68,14 @@ export function runSourceSession(socket: Socket, input: SourceInput, firstBytes:
     input.end();
   }
 
+  function onStopped(): void {
+    // The relay is stopping: a source has nothing left to read from us, so do not wait for its FIN.
+    input.end();
+    socket.destroy();
+  }
+
   socket.setTimeout(opts.timeoutMs, onSourceTimeout);
+  input.stopped.addEventListener('abort', onStopped, { once: true });
   socket.on('data', onSourceData);
   socket.on('close', onSourceClose);
   if (firstBytes.length > 0) onSourceData(firstBytes);

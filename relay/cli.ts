@@ -70,7 +70,11 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(
-      opt('--admin-password <pw>', 'password of user "admin" for /admin/* (default: the source password)', 'RELAYCAST_ADMIN_PASSWORD'),
+      opt(
+        '--admin-password <pw>',
+        'password of user "admin" for /admin/* (default: generated and printed once; never the source password)',
+        'RELAYCAST_ADMIN_PASSWORD',
+      ),
     )
     .addOption(opt('--buffer-bytes <n>', 'ring size per mount (default: burst + max lag + 256 KiB)', 'RELAYCAST_BUFFER_BYTES', bytes))
     .addOption(
@@ -171,6 +175,9 @@ export function buildProgram(): Command {
         count,
         DEFAULTS.maxListenSeconds,
       ),
+    )
+    .addOption(
+      opt('--max-mounts <n>', 'mounts at once, each with its own ring (0: no limit)', 'RELAYCAST_MAX_MOUNTS', count, DEFAULTS.maxMounts),
     )
     .addOption(
       opt(
@@ -295,6 +302,9 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   }
   if (config.sourcePasswordGenerated) {
     lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);
+  }
+  if (config.adminPasswordGenerated) {
+    lines.push(`  admin password (generated, shown once; set --admin-password to choose one): ${config.adminPassword}`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 

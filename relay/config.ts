@@ -18,8 +18,13 @@ export interface RelayConfig {
   sourcePassword: string;
   /** True when the password was generated at start-up (then it is printed once). */
   sourcePasswordGenerated: boolean;
-  /** Password of user "admin" for /admin/* (default: the source password). */
+  /**
+   * Password of user "admin" for /admin/* (listing and kicking listeners, titles). Never
+   * defaults to the source password: an encoder's credentials must not be enough to see
+   * listeners' addresses. Generated at start-up (and printed once) unless given.
+   */
   adminPassword: string;
+  adminPasswordGenerated: boolean;
   bufferBytes: number;
   burstBytes: number;
   maxLagBytes: number;
@@ -32,6 +37,8 @@ export interface RelayConfig {
   maxListeners: number;
   maxListenersPerMount: number;
   maxListenSeconds: number;
+  /** Mounts at once (each holds a ring of bufferBytes); 0: no limit. */
+  maxMounts: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
   /** Port for SHOUTcast v1 sources (password line, then icy-* headers); undefined = off. */
@@ -71,6 +78,8 @@ export const DEFAULTS = {
   maxListeners: 15_000,
   maxListenersPerMount: 0,
   maxListenSeconds: 0,
+  // 100 rings of the default ~0.8 MiB are about 80 MiB: enough for a big station, and a bound on what sources can make us hold.
+  maxMounts: 100,
   shutdownTimeoutMs: 5_000,
   logLevel: 'info' as LogLevel,
   shoutcastMount: '/listen',
@@ -104,7 +113,8 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     ingestPort: input.ingestPort ?? DEFAULTS.ingestPort,
     sourcePassword: input.sourcePassword || generatePassword(),
     sourcePasswordGenerated: generated,
-    adminPassword: '',
+    adminPassword: input.adminPassword || generatePassword(),
+    adminPasswordGenerated: !input.adminPassword,
     bufferBytes: input.bufferBytes ?? defaultBufferBytes(burstBytes, maxLagBytes),
     burstBytes,
     maxLagBytes,
@@ -117,6 +127,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     maxListeners: input.maxListeners ?? DEFAULTS.maxListeners,
     maxListenersPerMount: input.maxListenersPerMount ?? DEFAULTS.maxListenersPerMount,
     maxListenSeconds: input.maxListenSeconds ?? DEFAULTS.maxListenSeconds,
+    maxMounts: input.maxMounts ?? DEFAULTS.maxMounts,
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     logLevel: input.logLevel ?? DEFAULTS.logLevel,
     shoutcastPort: input.shoutcastPort,
@@ -126,7 +137,6 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     metricsPort: input.metricsPort,
     trustProxy: input.trustProxy ?? false,
   };
-  config.adminPassword = input.adminPassword || config.sourcePassword;
   validate(config);
   return Object.freeze(config);
 }

@@ -2,14 +2,23 @@
 // has a stable code, an HTTP status and a one-line reason; the same reason is
 // sent as the response body and written to the log. README "Errors" lists
 // this table: keep them in step.
+// Invariant: a RelayError's message holds at most MAX_DETAIL_CHARS of detail
+// (a refusal never echoes more than that of what the client sent) and no
+// secret (formats/redact.ts), so it is safe as a body and as a log line.
+
+import { redactSecrets } from './formats/redact.js';
+
+/** Most of a client's input (a URI, a header) a refusal echoes back. */
+export const MAX_DETAIL_CHARS = 120;
 
 export const ERRORS = {
   BAD_REQUEST_LINE: { status: 400, reason: 'malformed request line' },
   BAD_HEADER: { status: 400, reason: 'malformed header line' },
   BAD_CHUNK: { status: 400, reason: 'malformed chunked body' },
   BAD_METADATA: { status: 400, reason: 'a title update needs mode=updinfo, a mount, and song (or artist and title)' },
-  BAD_MOUNT: { status: 400, reason: 'mount names are /[A-Za-z0-9._~-]+ path segments' },
+  BAD_MOUNT: { status: 400, reason: 'mount names are /[A-Za-z0-9._~-]+ path segments, at most 256 bytes' },
   AUTH_REQUIRED: { status: 401, reason: 'source credentials missing or wrong' },
+  AUTH_PROBE: { status: 401, reason: 'source credentials needed' },
   ADMIN_AUTH_REQUIRED: {
     status: 401,
     reason: 'admin credentials missing or wrong (user admin with --admin-password; title updates also take the source credentials)',
@@ -30,6 +39,8 @@ export const ERRORS = {
   MOUNT_FULL: { status: 503, reason: 'mount has reached its listener limit' },
   SERVER_FULL: { status: 503, reason: 'server has reached its listener limit' },
   SHUTTING_DOWN: { status: 503, reason: 'server is shutting down' },
+  MOUNT_LIMIT: { status: 503, reason: 'server has reached its mount limit (--max-mounts)' },
+  AUTH_RATE_LIMITED: { status: 429, reason: 'too many failed logins from this address; try again later' },
   SOURCE_TIMEOUT: { status: 408, reason: 'source sent no data in time' },
   INTERNAL: { status: 500, reason: 'internal error' },
   CONFIG_INVALID: { status: 0, reason: 'invalid configuration' },
@@ -40,14 +51,23 @@ export type ErrorCode = keyof typeof ERRORS;
 export class RelayError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Seconds a client should wait before trying again (Retry-After); for 429 and 503. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, detail?: string) {
+  constructor(code: ErrorCode, detail?: string, retryAfterSeconds?: number) {
     const entry = ERRORS[code];
-    super(detail ? `${entry.reason}: ${detail}` : entry.reason);
+    // A config message is the operator's own input and says what to do: it is not cut.
+    super(detail ? `${entry.reason}: ${code === 'CONFIG_INVALID' ? redactSecrets(detail) : boundedDetail(detail)}` : entry.reason);
     this.name = 'RelayError';
     this.code = code;
     this.status = entry.status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+function boundedDetail(detail: string): string {
+  const safe = redactSecrets(detail);
+  return safe.length > MAX_DETAIL_CHARS ? `${safe.slice(0, MAX_DETAIL_CHARS)}...` : safe;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -61,6 +81,7 @@ const STATUS_TEXT: Record<number, string> = {
   408: 'Request Timeout',
   409: 'Conflict',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -4,15 +4,48 @@
 // shippers); `pretty` turns each one into a short line a person can read on
 // a terminal. Nothing here logs per chunk: events are connects, leaves,
 // refusals and the like, so formatting cost does not matter.
+// Every line's message and string fields go through redactSecrets: no
+// password, Authorization value or pass= value is ever written, whatever a
+// caller passes in.
 
 import { writeSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 import type { LogFormat, LogLevel } from './config.js';
+import { redactSecrets } from './formats/redact.js';
 
 export function createLogger(level: LogLevel, format: LogFormat = 'json'): Logger {
-  const options = { level, base: { app: 'relaycast' } };
+  const options: LoggerOptions = {
+    level,
+    base: { app: 'relaycast' },
+    formatters: { log: redactFields, bindings: redactFields },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg)) as typeof args);
+      },
+    },
+  };
   if (format === 'pretty') return pino(options, { write: (line: string) => writeSync(1, prettyLine(line)) });
   return pino(options, pino.destination({ fd: 1, sync: true }));
+}
+
+/** The same object with secrets taken out of its strings (and those of nested plain objects and errors). */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return redactValue(fields, 0) as Record<string, unknown>;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  // An Error's message and stack are own properties but not enumerable.
+  if (value instanceof Error) {
+    out.type = value.name;
+    out.message = redactSecrets(value.message);
+    if (value.stack) out.stack = redactSecrets(value.stack);
+  }
+  for (const [key, item] of Object.entries(value)) out[key] = redactValue(item, depth + 1);
+  return out;
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };

@@ -18,6 +18,7 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { MountSampler } from './metrics/mount-sampler.js';
 import { MountRegistry } from './core/mounts.js';
 import { Refusals } from './api/refusals.js';
+import { AuthLimiter } from './api/auth-limiter.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
 
 /** Lag samples and per-connection cost are taken this often. */
@@ -51,7 +52,8 @@ export async function startRelay(
   registry.onBeforeMove = (listener) => fanOut.flush(listener, listener.mount);
   const fileSources = new FileSources({ registry, metrics, log });
   fileSources.sync(fallbackFilesOf(station));
-  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals: new Refusals(metrics, log), log, control: {} };
+  const refusals = new Refusals(metrics, log);
+  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals, authLimiter: new AuthLimiter(), log, control: {} };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
@@ -101,7 +103,9 @@ export async function startRelay(
       fanOut.tick(); // hand out what has arrived before ending the streams
       fanOut.stop();
       registry.closeAll('shutdown');
+      // Sources were destroyed by closeAll (their sessions' stop signal); the rest are ended gracefully.
       for (const socket of ingestSockets) socket.end();
+      refusals.flush();
       await ingestClosed;
       await shoutcastClosed;
       await metricsServer?.close();

@@ -104,20 +104,22 @@ test('SIGTERM ends listeners cleanly and exits 0 within 5 s; a second signal exi
   assert.ok(relay.logs.some((l) => l.msg === 'listener disconnected' && l.reason === 'shutdown'));
 });
 
-/** A source that never answers our FIN, so the ingest port cannot finish closing. */
-async function stubbornSource(relay: RelayProcess): Promise<net.Socket> {
+/**
+ * A peer that never answers our FIN and never finishes its request head, so the ingest port
+ * cannot finish closing (a source no longer can: sources are destroyed at shutdown).
+ */
+async function stubbornPeer(relay: RelayProcess): Promise<net.Socket> {
   const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1', allowHalfOpen: true });
   socket.on('error', () => undefined);
   socket.resume();
   await new Promise((r) => socket.once('connect', r));
-  socket.write(`SOURCE /stuck HTTP/1.0\r\nAuthorization: Basic ${Buffer.from(`source:${PASSWORD}`).toString('base64')}\r\n\r\n`);
-  await relay.waitForLog((l) => l.msg === 'source connected');
+  socket.write('GET /listen HTTP/1.0\r\nUser-Agent: slow');
   return socket;
 }
 
 test('a shutdown held up by a peer still exits 0 at the 5 s deadline', async (t) => {
   const relay = await RelayProcess.start();
-  const socket = await stubbornSource(relay);
+  const socket = await stubbornPeer(relay);
   t.after(() => socket.destroy());
   const startedMs = performance.now();
   assert.equal(await relay.stop('SIGTERM'), 0);
@@ -126,9 +128,50 @@ test('a shutdown held up by a peer still exits 0 at the 5 s deadline', async (t)
   assert.ok(relay.logs.some((l) => l.msg === 'shutdown deadline passed; exiting'));
 });
 
+// Issue 10 item 7: sources used to be only half-closed, so an encoder that keeps sending held the process to the deadline.
+test('SIGTERM with an encoder that keeps sending and that never closes its side exits cleanly, before the deadline', async (t) => {
+  const relay = await RelayProcess.start(['--shoutcast-port', '0']);
+  // allowHalfOpen: like an encoder that ignores our FIN and keeps writing.
+  const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1', allowHalfOpen: true });
+  socket.on('error', () => undefined);
+  socket.resume();
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(`SOURCE /stuck HTTP/1.0\r\nAuthorization: Basic ${Buffer.from(`source:${PASSWORD}`).toString('base64')}\r\n\r\n`);
+  const shoutcast = net.connect({ port: relay.shoutcastPort, host: '127.0.0.1', allowHalfOpen: true });
+  shoutcast.on('error', () => undefined);
+  shoutcast.resume();
+  shoutcast.write(`${PASSWORD}\r\ncontent-type: audio/mpeg\r\n\r\n`);
+  const frames = setInterval(() => {
+    if (!socket.destroyed) socket.write(Buffer.alloc(4096, 0x11));
+    if (!shoutcast.destroyed) shoutcast.write(Buffer.alloc(4096, 0x11));
+  }, 20);
+  t.after(() => {
+    clearInterval(frames);
+    socket.destroy();
+    shoutcast.destroy();
+  });
+  await waitFor(() => relay.countLogs((l) => l.msg === 'source connected') === 2, 5000, 'both sources connected');
+  const listener = new RawListener(relay.port, '/stuck');
+  const legacy = new RawListener(relay.ingestPort, '/listen', { http10: true });
+  t.after(() => {
+    listener.destroy();
+    legacy.destroy();
+  });
+  await waitFor(() => listener.status === 200 && legacy.status === 200, 5000, 'listeners answered');
+  const startedMs = performance.now();
+  assert.equal(await relay.stop('SIGTERM'), 0);
+  const tookMs = performance.now() - startedMs;
+  t.diagnostic(`exited ${tookMs.toFixed(0)} ms after SIGTERM`);
+  assert.ok(
+    relay.logs.some((l) => l.msg === 'shut down cleanly'),
+    'shut down cleanly',
+  );
+  assert.ok(!relay.logs.some((l) => l.msg === 'shutdown deadline passed; exiting'), 'not at the deadline');
+});
+
 test('a second signal during shutdown exits at once', async (t) => {
   const relay = await RelayProcess.start();
-  const socket = await stubbornSource(relay);
+  const socket = await stubbornPeer(relay);
   t.after(() => socket.destroy());
   relay.child.kill('SIGTERM');
   await relay.waitForLog((l) => l.msg === 'shutting down');

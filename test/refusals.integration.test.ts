@@ -17,7 +17,17 @@ describe('refusals', () => {
   let bystander: RawListener;
 
   before(async () => {
-    relay = await RelayProcess.start(['--header-timeout-ms', '400', '--max-listeners-per-mount', '3', '--max-listeners', '5']);
+    // debug: libshout's probe (AUTH_PROBE) is logged at debug only.
+    relay = await RelayProcess.start([
+      '--header-timeout-ms',
+      '400',
+      '--max-listeners-per-mount',
+      '3',
+      '--max-listeners',
+      '5',
+      '--log-level',
+      'debug',
+    ]);
     source = await SyntheticSource.connect(relay.ingestPort, { mount: '/live' });
     source.send(200);
     source.pace(40);
@@ -52,15 +62,19 @@ describe('refusals', () => {
     await expectRefusal(relay.ingestPort, 'GET /nope HTTP/1.0\r\n\r\n', 404, 'MOUNT_NOT_FOUND', /no such mount/);
   });
 
-  test('a source with missing or wrong credentials gets 401 with WWW-Authenticate', async () => {
+  test('a source with missing or wrong credentials gets 401 with WWW-Authenticate; missing ones are a probe, logged at debug', async () => {
     const missing = await expectRefusal(
       relay.ingestPort,
       'SOURCE /live HTTP/1.0\r\nContent-Type: audio/mpeg\r\n\r\n',
       401,
-      'AUTH_REQUIRED',
+      'AUTH_PROBE',
       /credentials/,
     );
     assert.match(missing.get('www-authenticate') ?? '', /^Basic realm=/);
+    assert.ok(
+      relay.logs.filter((l) => l.code === 'AUTH_PROBE').every((l) => l.level === 20),
+      'the probe is logged at debug',
+    );
     const wrong = await expectRefusal(
       relay.ingestPort,
       `PUT /other HTTP/1.1\r\nHost: x\r\n${auth('wrong')}Content-Type: audio/mpeg\r\n\r\n`,
@@ -76,7 +90,7 @@ describe('refusals', () => {
       relay.ingestPort,
       'PUT /probe HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Type: audio/mpeg\r\n\r\n',
       401,
-      'AUTH_REQUIRED',
+      'AUTH_PROBE',
       /credentials/,
     );
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RawListener, SyntheticSource, frameSerials } from './support/clients.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const MAX_LAG_BYTES = 262144;
@@ -102,7 +102,7 @@ test('a source far faster than the flush timer loses no bytes for listeners that
 
 test('a listener that hangs up while its socket is full is counted as client, not slow', async (t) => {
   // A lag limit far away: only the hang-up can end this listener.
-  const relay = await RelayProcess.start(['--max-lag-bytes', String(16 * 1024 * 1024)]);
+  const relay = await RelayProcess.start(['--max-lag-bytes', String(16 * 1024 * 1024), '--admin-password', 'admin-pw']);
   t.after(() => relay.stop());
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
@@ -111,7 +111,7 @@ test('a listener that hangs up while its socket is full is counted as client, no
   t.after(() => stalled.destroy());
   source.pace(FRAMES_PER_SECOND);
 
-  const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  const auth = `Basic ${Buffer.from('admin:admin-pw').toString('base64')}`;
   await waitFor(
     async () => {
       const res = await fetch(`${relay.listenUrl}/admin/listeners?mount=/listen`, { headers: { Authorization: auth } });

@@ -7,6 +7,7 @@
 
 import type { MountSettings, StationSettings } from '../core/mount-settings.js';
 import { parseBasicAuth, safeEqual } from '../formats/basic-auth.js';
+import type { AuthLimiter } from './auth-limiter.js';
 
 export type AdminRole = 'admin' | 'source';
 
@@ -29,6 +30,25 @@ export function adminRoleOf(authorization: string | undefined, station: StationS
   if (mount && sourcePassword !== undefined && creds.user === mount.sourceUser && safeEqual(creds.password, sourcePassword))
     return 'source';
   return undefined;
+}
+
+/**
+ * Runs one login attempt under the limiter: an address that failed too often is refused
+ * (AUTH_RATE_LIMITED) before anything is compared; a credential that was given but gives
+ * no role, or not the `needed` one, counts as a failure. A missing credential does not.
+ */
+export function limitedRole(
+  limiter: AuthLimiter,
+  remote: string,
+  presented: boolean,
+  roleOf: () => AdminRole | undefined,
+  needed?: AdminRole,
+): AdminRole | undefined {
+  limiter.gate(remote);
+  const role = roleOf();
+  const enough = role !== undefined && (needed === undefined || role === needed);
+  if (!enough && presented) limiter.failed(remote);
+  return enough ? role : undefined;
 }
 
 /** SHOUTcast's admin.cgi carries the password in the query (`pass=`), with no user. */

@@ -52,6 +52,10 @@ export function killListener(registry: MountRegistry, mountName: string | undefi
   if (!mountName) throw new RelayError('MOUNT_NOT_FOUND', 'give ?mount=/name');
   const mount = registry.get(mountName);
   if (!mount) throw new RelayError('MOUNT_NOT_FOUND', mountName);
+  // Listener ids are 1*DIGIT: Number() would also read 0x1, 1e0 or ' 1 ' as listener 1.
+  if (idText === undefined || !/^\d{1,15}$/.test(idText)) {
+    throw new RelayError('LISTENER_NOT_FOUND', `id ${JSON.stringify(String(idText ?? '').slice(0, 20))} is not a listener id`);
+  }
   const id = Number(idText);
   for (const listener of mount.listeners) {
     if (listener.id === id) {

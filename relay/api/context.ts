@@ -5,6 +5,7 @@ import type { RelayConfig } from '../config.js';
 import type { FanOut } from '../core/fan-out.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MountRegistry } from '../core/mounts.js';
+import type { AuthLimiter } from './auth-limiter.js';
 import type { Refusals } from './refusals.js';
 
 export interface RelayContext {
@@ -13,6 +14,8 @@ export interface RelayContext {
   readonly fanOut: FanOut;
   readonly metrics: Metrics;
   readonly refusals: Refusals;
+  /** Failed logins per client address, for every credential on every port. */
+  readonly authLimiter: AuthLimiter;
   readonly log: Logger;
   /** Set by the entry when the relay runs from a config file: re-reads it (POST /admin/reload, SIGHUP). */
   readonly control: { reload?: () => ReloadOutcome };

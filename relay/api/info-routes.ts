@@ -5,7 +5,7 @@
 // InfoRequest and put the InfoAnswer on the wire. A refusal is thrown as a
 // RelayError and answered by the transport like any other.
 
-import { adminRoleOf } from './admin-auth.js';
+import { adminRoleOf, limitedRole } from './admin-auth.js';
 import { killListener, listenerDetails } from './admin-listeners.js';
 import type { RelayContext } from './context.js';
 import { RelayError } from '../errors.js';
@@ -22,6 +22,8 @@ export interface InfoRequest {
   header(name: string): string | undefined;
   /** host[:port] to use when the request has no usable Host header (HTTP/1.0). */
   fallbackHost: string;
+  /** The peer's address:port, for the login limiter. */
+  remote: string;
 }
 
 export interface InfoAnswer {
@@ -68,7 +70,15 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
 }
 
 function requireAdmin(ctx: RelayContext, req: InfoRequest): void {
-  if (adminRoleOf(req.header('authorization'), ctx.registry.station) !== 'admin') throw new RelayError('ADMIN_AUTH_REQUIRED');
+  const authorization = req.header('authorization');
+  const role = limitedRole(
+    ctx.authLimiter,
+    req.remote,
+    authorization !== undefined,
+    () => adminRoleOf(authorization, ctx.registry.station),
+    'admin',
+  );
+  if (!role) throw new RelayError('ADMIN_AUTH_REQUIRED');
 }
 
 function ok(contentType: string, body: string, headers: Array<[string, string]>): InfoAnswer {

@@ -44,15 +44,23 @@ export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undef
     query: new URLSearchParams(req.query.toString('utf8')),
     header: req.header,
     fallbackHost: req.fallbackHost,
+    remote: req.remote,
   });
 }
 
 /** What a refused request gets on any port: its status, the headers its code calls for, the reason. */
 export function refusalAnswer(err: RelayError, allow: string): ApiAnswer {
-  const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8'], ...CORS_HEADERS];
-  if (err.code === 'AUTH_REQUIRED' || err.code === 'ADMIN_AUTH_REQUIRED') headers.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+  // nosniff: the body echoes a little of what the client sent, and must never be read as HTML.
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+    ...CORS_HEADERS,
+  ];
+  if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_PROBE' || err.code === 'ADMIN_AUTH_REQUIRED') {
+    headers.push(['WWW-Authenticate', 'Basic realm="relaycast"']);
+  }
   if (err.code === 'METHOD_NOT_ALLOWED') headers.push(['Allow', allow]);
-  if (err.status === 503) headers.push(['Retry-After', '10']);
+  if (err.status === 503 || err.status === 429) headers.push(['Retry-After', String(err.retryAfterSeconds ?? 10)]);
   return { status: err.status, headers, body: `${err.message}\n` };
 }
 

@@ -7,7 +7,7 @@
 //   --shoutcast-mount unless mount= is given; Basic auth also works there.
 // Success is Icecast's small XML answer; every refusal is a RelayError.
 
-import { adminRoleOf, shoutcastPasswordRoleOf } from './admin-auth.js';
+import { adminRoleOf, limitedRole, shoutcastPasswordRoleOf } from './admin-auth.js';
 import type { RelayContext } from './context.js';
 import { RelayError } from '../errors.js';
 import { updateMountTitle, type TitleVia } from '../core/mount-title.js';
@@ -42,9 +42,13 @@ export function handleTitleRequest(ctx: RelayContext, req: TitleRequest): void {
   const station = ctx.registry.station;
   // Without a mount= the credentials are judged as for any unlisted mount, so a missing mount is a 400, not a 401.
   const settings = mountName ? station.forMount(mountName) : station.defaultMount;
-  const role = shoutcast
-    ? (shoutcastPasswordRoleOf(ascii('pass'), station, settings) ?? adminRoleOf(req.authorization, station, settings))
-    : adminRoleOf(req.authorization, station, settings);
+  const pass = shoutcast ? ascii('pass') : undefined;
+  const presented = req.authorization !== undefined || pass !== undefined;
+  const role = limitedRole(ctx.authLimiter, req.remote, presented, () =>
+    shoutcast
+      ? (shoutcastPasswordRoleOf(pass, station, settings) ?? adminRoleOf(req.authorization, station, settings))
+      : adminRoleOf(req.authorization, station, settings),
+  );
   if (!role) throw new RelayError('ADMIN_AUTH_REQUIRED');
 
   const mode = ascii('mode');

@@ -1,6 +1,8 @@
 // The set of mounts and the rules for joining them: one source per mount,
 // listener limits, the grace period after a source leaves, and what happens
-// when a different kind of stream takes a mount over. Ingest and the
+// when a different kind of stream takes a mount over. At most
+// --max-mounts mounts exist at once (each holds a ring of --buffer-bytes),
+// and relaycast_ring_bytes says how much the rings hold together. Ingest and the
 // listener transports only talk to this class; fan-out reads its mounts.
 
 import type { Logger } from 'pino';
@@ -12,7 +14,7 @@ import { Fallbacks } from './fallbacks.js';
 import { Intros } from './intros.js';
 import { Mount } from './mount.js';
 import type { MountSettings, StationSettings } from './mount-settings.js';
-import { type StreamInfo, withOverrides } from './stream-info.js';
+import { mediaTypeOf, type StreamInfo, withOverrides } from './stream-info.js';
 
 /** What ingest writes a source's bytes into. */
 export interface SourceInput {
@@ -21,6 +23,12 @@ export interface SourceInput {
   write(bytes: Uint8Array): boolean;
   /** The source is gone (closed, timed out, or replaced at shutdown). */
   end(): void;
+  /**
+   * Aborted when the relay removes the mount under a connected source (shutdown): the
+   * session must then destroy its connection, since an encoder that keeps sending
+   * would hold a half-closed socket, and the process, open.
+   */
+  readonly stopped: AbortSignal;
 }
 
 export class MountRegistry {
@@ -39,6 +47,8 @@ export class MountRegistry {
   private readonly fallbacks: Fallbacks;
   /** Mounts whose returning source should bring listeners back once it has audio. */
   private readonly reclaimPending = new Set<Mount<Listener>>();
+  /** The stop signal of each mount's connected source. */
+  private readonly sourceStops = new Map<Mount<Listener>, AbortController>();
   private accepting = true;
   /** Called before a listener moves to another mount (fan-out hands it the rest of the old one). */
   onBeforeMove: ((listener: Listener) => void) | undefined;
@@ -103,9 +113,11 @@ export class MountRegistry {
     }
   }
 
-  /** Takes a mount for a source, or refuses with MOUNT_BUSY / SHUTTING_DOWN. */
-  attachSource(name: string, contentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
+  /** Takes a mount for a source, or refuses with MOUNT_BUSY / MOUNT_LIMIT / BAD_HEADER (Content-Type) / SHUTTING_DOWN. */
+  attachSource(name: string, rawContentType: string, info: StreamInfo, remote: string, request: Record<string, unknown> = {}): SourceInput {
     if (!this.accepting) throw new RelayError('SHUTTING_DOWN');
+    // Every listener's Content-Type header is this value: it must be a media type and nothing more.
+    const contentType = mediaTypeOf(rawContentType);
     return this.attachWith(name, contentType, info, remote, request, this.settingsForSource(name, contentType));
   }
 
@@ -138,6 +150,8 @@ export class MountRegistry {
   ): SourceInput {
     let mount = this.mounts.get(name);
     if (mount?.hasSource) throw new RelayError('MOUNT_BUSY', name);
+    const maxMounts = this.config.maxMounts;
+    if (!mount && maxMounts > 0 && this.mounts.size >= maxMounts) throw new RelayError('MOUNT_LIMIT', `${maxMounts} mounts`);
     if (mount && mount.contentType !== contentType) {
       this.log.info({ mount: name, from: mount.contentType, to: contentType }, 'new source changes the content type; ending listeners');
       this.removeMount(mount, 'source_gone');
@@ -150,6 +164,8 @@ export class MountRegistry {
       mount = new Mount<Listener>(name, contentType, info, ringBytes, settings);
       this.mounts.set(name, mount);
       this.metrics.initMount(name);
+      this.metrics.ringBytes.inc(mount.ring.capacityBytes);
+      this.metrics.mounts.set(this.mounts.size);
     }
     mount.settings = settings;
     this.metrics.mountMaxListeners.set({ mount: name }, settings.maxListeners);
@@ -170,10 +186,14 @@ export class MountRegistry {
   private sourceInput(mount: Mount<Listener>): SourceInput {
     const bytesIn = this.metrics.bytesIn.labels({ mount: mount.name });
     let ended = false;
+    const stop = new AbortController();
+    this.sourceStops.set(mount, stop);
     return {
       mount,
+      stopped: stop.signal,
       write: (bytes) => {
-        if (ended) return true;
+        // A mount removed under its source (shutdown) takes no more bytes and gets no series back.
+        if (ended || this.mounts.get(mount.name) !== mount) return true;
         const committed = mount.writer.write(bytes);
         mount.sourceBytes += bytes.length;
         bytesIn.inc(bytes.length);
@@ -184,6 +204,7 @@ export class MountRegistry {
       end: () => {
         if (ended) return;
         ended = true;
+        if (this.sourceStops.get(mount) === stop) this.sourceStops.delete(mount);
         this.detachSource(mount);
       },
     };
@@ -195,7 +216,8 @@ export class MountRegistry {
     mount.lastSignature = mount.signature ?? mount.lastSignature;
     mount.writer.end();
     mount.hasSource = false;
-    this.metrics.sourceConnected.set({ mount: mount.name }, 0);
+    // A mount removed meanwhile (shutdown) has no series left to set, and must not get them back.
+    if (this.mounts.get(mount.name) === mount) this.metrics.sourceConnected.set({ mount: mount.name }, 0);
     const graceMs = this.accepting ? (mount.settings?.sourceGraceMs ?? this.config.sourceGraceMs) : 0;
     this.log.info({ mount: mount.name, listeners: mount.listeners.size, graceMs }, 'source disconnected');
     if (graceMs === 0 || mount.listeners.size === 0) {
@@ -231,11 +253,19 @@ export class MountRegistry {
 
   private removeMount(mount: Mount<Listener>, reason: DisconnectReason): void {
     clearTimeout(mount.graceTimer);
+    // Already gone (a source that ends after shutdown removed its mount): its series and ring are accounted for.
+    if (this.mounts.get(mount.name) !== mount) return;
     this.mounts.delete(mount.name);
     this.reclaimPending.delete(mount);
+    // After the delete: the stopped session ends its input, and that must find the mount gone.
+    const stop = this.sourceStops.get(mount);
+    this.sourceStops.delete(mount);
+    stop?.abort();
     for (const listener of [...mount.listeners]) listener.close(reason, true);
     // Its own listeners may still be on a fallback: they keep its series.
     if (!this.homes.get(mount.name)?.size) this.metrics.removeMount(mount.name);
+    this.metrics.ringBytes.dec(mount.ring.capacityBytes);
+    this.metrics.mounts.set(this.mounts.size);
   }
 
   /**

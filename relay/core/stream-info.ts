@@ -1,6 +1,12 @@
 // What a source says about its stream (Icecast's ice-*, SHOUTcast's icy-*,
 // the old x-audiocast-*), normalized once when the source connects and
-// repeated to every listener as icy-* headers.
+// repeated to every listener as icy-* headers, and its Content-Type.
+// Invariant: nothing a source sends reaches a listener's response header
+// unchecked: the Content-Type must match RFC 9110's media-type grammar
+// (mediaTypeOf) and every icy-* value is made header-safe where it is
+// written out (icyHeaders), whatever path stored it.
+
+import { RelayError } from '../errors.js';
 
 import type { MountSettings } from './mount-settings.js';
 
@@ -31,6 +37,23 @@ const PREFIXES = ['ice-', 'icy-', 'x-audiocast-'];
 /** Longest value kept; header values are repeated to every listener. */
 const MAX_VALUE_CHARS = 512;
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+// qdtext and quoted-pair without obs-text: a Content-Type is ASCII in practice, and a listener's header stays so.
+const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\t \\x21-\\x7e])*"';
+/** RFC 9110 section 8.3.1: type "/" subtype *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] ). */
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED}))?)*$`);
+/** Longest Content-Type kept; real ones are under 60 bytes. */
+export const MAX_CONTENT_TYPE_CHARS = 256;
+
+/** A source's Content-Type, checked against the media-type grammar; BAD_HEADER when it is anything else. */
+export function mediaTypeOf(raw: string): string {
+  const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (value.length > MAX_CONTENT_TYPE_CHARS || !MEDIA_TYPE.test(value)) {
+    throw new RelayError('BAD_HEADER', 'Content-Type is not a media type (type/subtype; parameters)');
+  }
+  return value;
+}
+
 /** Reads stream info from request headers (lower-case names). ice-* wins over older spellings. */
 export function streamInfoFrom(headers: ReadonlyMap<string, string>): StreamInfo {
   const info: StreamInfo = {};
@@ -47,8 +70,8 @@ export function streamInfoFrom(headers: ReadonlyMap<string, string>): StreamInfo
 export function headerSafe(value: string): string {
   return (
     value
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point; each becomes a space so none reaches a header.
-      .replace(/[\x00-\x1f\x7f]/g, ' ')
+      // Anything but SP..~ and obs-text (control bytes, and code points a Latin-1 header cannot carry) becomes a space.
+      .replace(/[^\x20-\x7e\x80-\xff]/g, ' ')
       .trim()
       .slice(0, MAX_VALUE_CHARS)
   );
@@ -57,13 +80,18 @@ export function headerSafe(value: string): string {
 /** The icy-* headers a listener gets, in Icecast's order. */
 export function icyHeaders(info: StreamInfo): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  if (info.bitrateKbps) out.push(['icy-br', info.bitrateKbps]);
-  if (info.description) out.push(['icy-description', info.description]);
-  if (info.genre) out.push(['icy-genre', info.genre]);
-  if (info.name) out.push(['icy-name', info.name]);
+  const add = (name: string, value: string | undefined): void => {
+    // Checked again here, where values become headers, so a path that stored info unchecked cannot inject one.
+    const safe = value === undefined ? '' : headerSafe(value);
+    if (safe !== '') out.push([name, safe]);
+  };
+  add('icy-br', info.bitrateKbps);
+  add('icy-description', info.description);
+  add('icy-genre', info.genre);
+  add('icy-name', info.name);
   out.push(['icy-pub', info.public === '1' || info.public === 'true' ? '1' : '0']);
-  if (info.url) out.push(['icy-url', info.url]);
-  if (info.audioInfo) out.push(['ice-audio-info', info.audioInfo]);
+  add('icy-url', info.url);
+  add('ice-audio-info', info.audioInfo);
   return out;
 }
 

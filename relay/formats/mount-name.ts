@@ -4,6 +4,8 @@
 
 import { RelayError } from '../errors.js';
 
+/** Longest mount name: each name labels metric series and is repeated in status pages, so it stays short. */
+export const MAX_MOUNT_NAME_BYTES = 256;
 const MOUNT_PATTERN = /^(\/[A-Za-z0-9._~-]+)+$/;
 const RESERVED_EXACT = new Set(['/metrics', '/admin', '/admin.cgi', '/favicon.ico', '/healthz']);
 const RESERVED_PREFIXES = ['/admin/', '/status', '/metrics/'];
@@ -16,6 +18,8 @@ export function isReservedPath(path: string): boolean {
 /** The mount a request path names (query stripped), or a refusal. */
 export function mountNameOf(target: string): string {
   const path = target.split('?', 1)[0];
+  // The pattern allows ASCII only, so characters are bytes.
+  if (path.length > MAX_MOUNT_NAME_BYTES) throw new RelayError('BAD_MOUNT', `${path.length} bytes`);
   if (!MOUNT_PATTERN.test(path) || path.split('/').some((seg) => seg === '.' || seg === '..')) {
     throw new RelayError('BAD_MOUNT', path.slice(0, 80));
   }

@@ -4,6 +4,10 @@
 // Incremental (bytes arrive in any split), bounded (MAX_HEAD_BYTES), strict
 // about what it cannot understand and lenient where real clients differ
 // (bare LF line ends, any case in header names).
+// Invariant: every header value it returns holds only the bytes RFC 9110's
+// field-value may hold (VCHAR, obs-text, SP, HTAB): a bare CR, a NUL or any
+// other control byte anywhere in the head is BAD_HEADER, so no value read
+// here can split a response header it is later copied into.
 
 import { RelayError } from '../errors.js';
 
@@ -47,17 +51,24 @@ export class HeadReader {
   }
 }
 
-/** Index just past the blank line (CRLFCRLF or LFLF), or -1. */
+/** Index just past the blank line (an LF followed by LF or CRLF, so `\n\n`, `\r\n\r\n` and `\n\r\n`), or -1. */
 export function headEnd(buf: Buffer): number {
-  const crlf = buf.indexOf('\r\n\r\n');
-  const lf = buf.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf + 2 <= lf)) return crlf + 4;
-  return lf >= 0 ? lf + 2 : -1;
+  for (let lf = buf.indexOf(0x0a); lf >= 0; lf = buf.indexOf(0x0a, lf + 1)) {
+    if (buf[lf + 1] === 0x0a) return lf + 2;
+    if (buf[lf + 1] === 0x0d && buf[lf + 2] === 0x0a) return lf + 3;
+  }
+  return -1;
 }
 
+// A line may hold HTAB, SP..~ and obs-text (0x80-0xFF, read as Latin-1); nothing else.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const FORBIDDEN_BYTE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 export function parseRequestHead(text: string): RequestHead {
-  const lines = text.split(/\r?\n/);
+  // Lines end in LF or CRLF; a CR anywhere else is a forbidden byte below.
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach(refuseForbiddenBytes);
   const match = REQUEST_LINE.exec(lines[0] ?? '');
   if (!match) {
     if (/^[A-Za-z]+ \S+ \S+\/\S+$/.test(lines[0] ?? '')) throw new RelayError('VERSION_NOT_SUPPORTED', lines[0].slice(0, 80));
@@ -66,14 +77,25 @@ export function parseRequestHead(text: string): RequestHead {
   const [, method, target, version, major] = match;
   if (major !== '1') throw new RelayError('VERSION_NOT_SUPPORTED', version);
   const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
+  for (const [i, line] of lines.entries()) {
+    if (i === 0) continue;
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon) : '';
-    if (!HEADER_NAME.test(name)) throw new RelayError('BAD_HEADER', JSON.stringify(line.slice(0, 80)));
+    // The line is not echoed: it may carry a credential.
+    if (!HEADER_NAME.test(name)) throw new RelayError('BAD_HEADER', `header line ${i} has no valid name before its colon`);
     const key = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    // OWS is SP and HTAB only (String.trim would also eat obs-text's 0xA0).
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
     const prior = headers.get(key);
     headers.set(key, prior === undefined ? value : `${prior}, ${value}`);
   }
   return { method: method.toUpperCase(), target, version, headers };
+}
+
+/** BAD_HEADER for a bare CR, NUL or other control byte; the detail names the byte and line, never the value (it may be a credential). */
+function refuseForbiddenBytes(line: string, index: number): void {
+  const bad = FORBIDDEN_BYTE.exec(line);
+  if (!bad) return;
+  const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
+  throw new RelayError('BAD_HEADER', `byte 0x${code} in ${index === 0 ? 'the request line' : `header line ${index}`}`);
 }

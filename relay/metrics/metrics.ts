@@ -1,6 +1,10 @@
 // Prometheus metrics (prom-client). Labels are the mount and small fixed sets
 // (disconnect reason, refusal code); never a per-connection label. Series for
-// a mount exist from the moment it is created, at zero.
+// a mount exist from the moment it is created, at zero, and every one of
+// them (gauges, counters, histograms) goes when the mount goes (after its
+// grace), so a scrape's size follows the live mounts, not every name ever
+// seen. A metric with a mount label must be in both initMount and
+// removeMount (test/metrics-churn.integration.test.ts counts the series).
 //
 // Per-connection cost, as the README defines it:
 // - relaycast_connection_cpu_ratio: process CPU seconds per second over the
@@ -103,6 +107,11 @@ export class Metrics {
     'mount',
   ]);
   readonly ringSize = this.gauge('relaycast_ring_size_bytes', "The ring's capacity per mount (--buffer-bytes).", ['mount']);
+  readonly ringBytes = this.gauge(
+    'relaycast_ring_bytes',
+    'Memory allocated to the rings of all mounts together (each mount, including one in its grace, holds --buffer-bytes).',
+  );
+  readonly mounts = this.gauge('relaycast_mounts', 'Mounts that exist now, with or without a source (at most --max-mounts).');
   readonly buildInfo = this.gauge('relaycast_build_info', 'Always 1; labels say which relaycast and which Node.js run.', [
     'version',
     'node',
@@ -157,15 +166,31 @@ export class Metrics {
     this.session.zero({ mount });
   }
 
-  /** Drops a removed mount's gauges (counters stay, as Prometheus expects). */
+  /**
+   * Drops every series of a removed mount. Counters go too: a mount that comes back starts
+   * again at zero, which Prometheus reads as a counter reset, and a relay that saw thousands
+   * of short-lived mounts does not serve (and hold) their series forever.
+   */
   removeMount(mount: string): void {
     this.listeners.remove({ mount });
+    this.listenerPeak.remove({ mount });
+    this.listenerConnects.remove({ mount });
+    for (const reason of DISCONNECT_REASONS) this.listenerDisconnects.remove({ mount, reason });
+    for (const action of ['drop', 'live']) this.slowListeners.remove({ mount, action });
+    this.bytesOut.remove({ mount });
+    this.bytesIn.remove({ mount });
     this.sourceConnected.remove({ mount });
+    this.sourceConnects.remove({ mount });
+    this.titleUpdates.remove({ mount });
     this.sourceBitrate.remove({ mount });
     this.ringFill.remove({ mount });
     this.ringSize.remove({ mount });
     this.mountMaxListeners.remove({ mount });
     this.listenersOnFallback.remove({ mount });
+    this.lag.remove({ mount });
+    this.firstByte.remove({ mount });
+    this.burst.remove({ mount });
+    this.session.remove({ mount });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {

@@ -100,7 +100,27 @@ export class RelayProcess {
     if (this.exitCode !== null) return this.exitCode;
     this.child.kill(signal);
     const [code] = (await once(this.child, 'exit')) as [number | null];
+    assertNoSecretLogged(this);
     return code;
+  }
+}
+
+/** Passwords the suite uses, besides those on a relay's command line; a test adds the ones it sends. */
+export const TEST_SECRETS = new Set<string>([PASSWORD]);
+
+/**
+ * Issue 10: no log line a relay wrote holds a password the test used (on its command line, in
+ * its environment or in TEST_SECRETS), as sent or as a Basic credential. Run at every stop().
+ */
+export function assertNoSecretLogged(relay: RelayProcess): void {
+  const args = relay.child.spawnargs;
+  const secrets = new Set(TEST_SECRETS);
+  for (const [i, arg] of args.entries()) if (/^--(source|admin)-password$/.test(arg) && args[i + 1]) secrets.add(args[i + 1]);
+  const forms = [...secrets].flatMap((pw) => [pw, ...['source', 'admin'].map((u) => Buffer.from(`${u}:${pw}`).toString('base64'))]);
+  for (const line of relay.logs) {
+    const text = JSON.stringify(line);
+    const leaked = forms.find((form) => text.includes(form));
+    if (leaked) throw new Error(`a relay log line holds a password the test used: ${text.replace(leaked, '<the password>')}`);
   }
 }
 
