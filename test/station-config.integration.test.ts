@@ -75,17 +75,16 @@ test('three mounts, three passwords: each encoder only on its own mount, the oth
       assert.match(answer, /HTTP\/1\.1 401 [^\n]*\r\n[\s\S]*source credentials missing or wrong/);
       refused++;
     }
-    // The server-wide password does not open a mount that has its own.
-    await refusedSource(relay.ingestPort, mount, 'test-pw');
-    refused++;
     const source = await SyntheticSource.connect(relay.ingestPort, { mount, password: PASSWORDS[mount] });
     t.after(() => source.close());
     source.send(20);
   }
-  assert.equal(
-    relay.countLogs((l) => l.code === 'AUTH_REQUIRED'),
-    refused,
-  );
+  // The server-wide password does not open a mount that has its own. (Eight failures in all: the
+  // login limiter, issue 10, would refuse this address from the tenth.)
+  await refusedSource(relay.ingestPort, '/a', 'test-pw');
+  refused++;
+  // Identical refusals are logged once per interval with a count (issue 10); the counter counts each one.
+  await relay.waitForLog((l) => l.code === 'AUTH_REQUIRED');
   assert.equal(await relay.metric('relaycast_refusals_total', { code: 'AUTH_REQUIRED', status: '401' }), refused);
 
   const unlisted = await refusedSource(relay.ingestPort, '/elsewhere', 'test-pw');

@@ -187,6 +187,8 @@ export class Metrics {
     this.ringSize.remove({ mount });
     this.mountMaxListeners.remove({ mount });
     this.listenersOnFallback.remove({ mount });
+    for (const result of ['fallback', 'override', 'mismatch']) this.fallbackMoves.remove({ mount, result });
+    for (const result of ['played', 'mismatch']) this.intros.remove({ mount, result });
     this.lag.remove({ mount });
     this.firstByte.remove({ mount });
     this.burst.remove({ mount });
