@@ -2,7 +2,6 @@
 // exit 2, the generated password, graceful shutdown, and `relaycast push`.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,19 +56,12 @@ test('invalid values exit 2 with a message that says what to do', async () => {
 
 test('without a password the relay generates one, prints it once, and it works', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
-  const child = spawn(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--ingest-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const password = await waitFor(() => /source password .*: (\S+)/.exec(stderr)?.[1], 5000, 'the printed password');
+  const relay = await RelayProcess.startFor(t, [], {}, { sourcePassword: false });
+  const password = await waitFor(() => /source password .*: (\S+)/.exec(relay.stderr)?.[1], 5000, 'the printed password');
   assert.ok(password.length >= 20, 'strong enough');
-  assert.equal(stderr.split(password).length - 1, 1, 'printed exactly once');
-  assert.equal(stdout.includes(password), false, 'never in the logs');
-  const ready = JSON.parse(stdout.split('\n').find((l) => l.includes('relay ready'))!) as { ingestPort: number };
+  assert.equal(relay.stderr.split(password).length - 1, 1, 'printed exactly once');
+  assert.equal(relay.stdout.includes(password), false, 'never in the logs');
+  const ready = { ingestPort: relay.ingestPort };
   const push = startTool(process.execPath, [
     CLI,
     'push',
@@ -78,7 +70,8 @@ test('without a password the relay generates one, prints it once, and it works',
     `http://source:${password}@127.0.0.1:${ready.ingestPort}/listen`,
   ]);
   t.after(() => push.child.kill('SIGKILL'));
-  await waitFor(() => stdout.includes('"source connected"'), 5000, 'the source with the generated password');
+  await relay.waitForLog((l) => l.msg === 'source connected', 5000);
+  relay.expectWarnings('AUTH_REQUIRED');
   const wrong = await relaycast(['push', SAMPLE_MP3, '--url', `http://source:nope@127.0.0.1:${ready.ingestPort}/other`]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /401.*credentials/);
@@ -97,9 +90,10 @@ test('SIGTERM ends listeners cleanly and exits 0 within 5 s; a second signal exi
   });
   await waitFor(() => listener.bodyBytes > 0 && legacy.bodyBytes > 0, 5000, 'listener bytes');
   const startedMs = performance.now();
-  const code = await relay.stop('SIGTERM');
+  const code = await relay.signal('SIGTERM');
   assert.equal(code, 0);
   assert.ok(performance.now() - startedMs < 5000);
+  relay.assertHealthy(code);
   await waitFor(() => listener.cleanEnd && legacy.cleanEnd, 2000, 'clean ends');
   assert.ok(relay.logs.some((l) => l.msg === 'listener disconnected' && l.reason === 'shutdown'));
 });
@@ -120,7 +114,7 @@ test('a shutdown held up by a peer still exits 0 at the 5 s deadline', async (t)
   const socket = await stubbornSource(relay);
   t.after(() => socket.destroy());
   const startedMs = performance.now();
-  assert.equal(await relay.stop('SIGTERM'), 0);
+  assert.equal(await relay.signal('SIGTERM'), 0);
   const tookMs = performance.now() - startedMs;
   assert.ok(tookMs > 4000 && tookMs < 6500, `exited after ${tookMs.toFixed(0)} ms`);
   assert.ok(relay.logs.some((l) => l.msg === 'shutdown deadline passed; exiting'));
@@ -133,13 +127,12 @@ test('a second signal during shutdown exits at once', async (t) => {
   relay.child.kill('SIGTERM');
   await relay.waitForLog((l) => l.msg === 'shutting down');
   const startedMs = performance.now();
-  assert.equal(await relay.stop('SIGTERM'), 143);
+  assert.equal(await relay.signal('SIGTERM'), 143);
   assert.ok(performance.now() - startedMs < 1000);
 });
 
 test('relaycast push paces an MP3 file by frame durations, not as fast as it can', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const startedMs = performance.now();
   const pushing = relaycast(['push', SAMPLE_MP3, '--url', `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}/listen`], 60_000);
   await relay.waitForLog((l) => l.msg === 'source connected');
@@ -174,12 +167,11 @@ test('relaycast push sends AAC (ADTS) that ffmpeg decodes from the listener port
     aac,
   ]);
   assert.equal(made.code, 0, made.stderr);
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const pushing = relaycast(['push', aac, '--url', `http://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}/aac`], 30_000);
   const connected = await relay.waitForLog((l) => l.msg === 'source connected');
   assert.equal(connected.contentType, 'audio/aac');
-  await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/aac' })) > 30_000, 10_000, 'audio');
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/aac' }, (v) => v > 30_000, 10_000);
   const listener = new RawListener(relay.port, '/aac');
   t.after(() => listener.destroy());
   await waitFor(() => listener.bodyBytes > 2, 5000, 'first bytes');

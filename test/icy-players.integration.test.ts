@@ -31,11 +31,7 @@ describe('players report ICY titles', () => {
     if (!source) {
       const args = ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', SAMPLE_MP3, '-c', 'copy', '-f', 'mp3'];
       source = startTool('ffmpeg', [...args, `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${MOUNT}`]).child;
-      await waitFor(
-        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: MOUNT })) > 70_000,
-        15_000,
-        'a burst of audio',
-      );
+      await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: MOUNT }, (v) => v > 70_000, 15_000);
     }
     return true;
   }

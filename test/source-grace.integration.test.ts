@@ -14,8 +14,7 @@ import { waitFor } from './support/wait.js';
 const GRACE_MS = 2500;
 
 test('listeners survive a source reconnect within the grace and end cleanly after it', async (t) => {
-  const relay = await RelayProcess.start(['--source-grace-ms', String(GRACE_MS)]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--source-grace-ms', String(GRACE_MS)]);
   const first = await SyntheticSource.connect(relay.ingestPort, { tag: 1 });
   first.send(50);
   first.pace(40);
@@ -62,11 +61,7 @@ test('listeners survive a source reconnect within the grace and end cleanly afte
   await waitFor(() => onUws.cleanEnd && onSocket.cleanEnd, GRACE_MS + 5000, 'clean end of stream');
   const waitedMs = performance.now() - leftAtMs;
   assert.ok(waitedMs >= GRACE_MS - 100, `ended after ${waitedMs.toFixed(0)} ms, before the grace`);
-  await waitFor(
-    async () => (await relay.metric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'source_gone' })) === 2,
-    3000,
-    'two source_gone disconnects',
-  );
+  await relay.waitForMetric('relaycast_listener_disconnects_total', { mount: '/listen', reason: 'source_gone' }, (v) => v === 2, 3000);
 });
 
 test('with --source-grace-ms 0 listeners end as soon as the source leaves (Icecast 2.4)', async (t) => {
