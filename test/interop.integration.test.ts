@@ -85,7 +85,8 @@ output.icecast(%ogg(%opus(bitrate=64)), ${server}, mount="/liquidsoap.opus", s)
 `;
 }
 
-describe('encoders push in as configured for Icecast', () => {
+// Each test has its own encoder and mount, so they run side by side while liquidsoap and ezstream start.
+describe('encoders push in as configured for Icecast', { concurrency: true }, () => {
   let relay: RelayProcess;
   let dir: string;
   const children: ChildProcess[] = [];
@@ -165,7 +166,8 @@ describe('encoders push in as configured for Icecast', () => {
   }
 });
 
-describe('players decode a live MP3 mount', () => {
+// The players are independent listeners of one mount, so they run side by side: each still decodes its 8 s live.
+describe('players decode a live MP3 mount', { concurrency: true }, () => {
   let relay: RelayProcess;
   let source: ChildProcess | undefined;
   const mount = '/live.mp3';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { parseMp3Header } from '../relay/formats/frame-header.js';
-import { RawListener, requireTool, startTool } from './support/clients.js';
+import { RawListener, hasTool, requireTool, startTool } from './support/clients.js';
 import { assertDecodedLive, decodeWithFfmpeg, decodeWithMpg123 } from './support/interop.js';
 import { PASSWORD, RelayProcess, SAMPLE_MP3 } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
@@ -35,6 +35,8 @@ function ffmpegSource(relay: RelayProcess, mount: string, how: 'put' | 'legacy' 
   return startTool('ffmpeg', args).child;
 }
 
+const HOWS = ['put', 'legacy', 'chunked'] as const;
+
 describe('encoders push in and players decode', () => {
   let relay: RelayProcess;
   const sources: ChildProcess[] = [];
@@ -43,17 +45,18 @@ describe('encoders push in and players decode', () => {
     relay = await RelayProcess.start();
     // ffmpeg's http:// client (chunked PUT) sends its credentials only after a 401 challenge.
     relay.expectWarnings('AUTH_REQUIRED');
+    // All three start now, so their rings fill side by side rather than one test after another.
+    if (hasTool('ffmpeg')) for (const how of HOWS) sources.push(ffmpegSource(relay, `/${how}`, how));
   });
   after(async () => {
     for (const s of sources) s.kill('SIGKILL');
     await relay.stop();
   });
 
-  for (const how of ['put', 'legacy', 'chunked'] as const) {
+  for (const how of HOWS) {
     test(`an ffmpeg ${how} source is decoded by ffmpeg from the listener port with no errors`, async (t) => {
       if (!requireTool(t, 'ffmpeg')) return;
       const mount = `/${how}`;
-      sources.push(ffmpegSource(relay, mount, how));
       const connected = await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === mount);
       assert.equal(connected.method, how === 'legacy' ? 'SOURCE' : 'PUT');
       assert.equal(connected.chunked, how === 'chunked');
