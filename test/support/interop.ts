@@ -219,7 +219,7 @@ export async function decodeWithGstreamer(url: string, seconds: number): Promise
     'gst-launch-1.0',
     [
       ...['-q', '-e', 'souphttpsrc', `location=${url}`, '!', 'decodebin', '!', 'audioconvert', '!', 'audioresample'],
-      ...['!', `audio/x-raw,format=S16LE,rate=${PCM_RATE_HZ},channels=1`, '!', 'fdsink', 'fd=3'],
+      ...['!', `audio/x-raw,format=S16LE,rate=${PCM_RATE_HZ},channels=1`, '!', 'fdsink', 'fd=3', 'sync=false'],
     ],
     { stopAtSeconds: seconds },
   );
