@@ -45,14 +45,17 @@ test('the status page plays a mount in Chromium and its listener count rises', a
   await relay.waitForLog((l) => l.msg === 'source connected');
 
   const userDataDir = mkdtempSync(join(tmpdir(), 'relaycast-chromium-'));
-  t.after(() => rmSync(userDataDir, { recursive: true, force: true }));
   const browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: (await runTool('sh', ['-c', 'command -v chromium'])).stdout.trim(),
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport: { width: 390, height: 844 }, // a phone
   });
-  t.after(() => browser.close());
+  // The profile goes only once Chromium has exited: removing it under a running browser races its writes (ENOTEMPTY).
+  t.after(async () => {
+    await browser.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const consoleErrors: string[] = [];
   page.on('pageerror', (err) => consoleErrors.push(err.message));
