@@ -383,7 +383,7 @@ function onRelayPreAction(command: Command): void {
   const loaded = loadedConfigOf(command);
   if (loaded && (loaded.read.length > 0 || loaded.ignored.length > 0)) {
     process.stderr.write(
-      `read from ${loaded.file.file}:\n${loaded.read.map((l) => `  ${l}`).join('\n')}\nnot honoured:\n${loaded.ignored.map((l) => `  ${l}`).join('\n')}\n`,
+      `  read from ${loaded.file.file}:\n${loaded.read.map((l) => `    ${l}`).join('\n')}\n  not honoured:\n${loaded.ignored.map((l) => `    ${l}`).join('\n')}\n`,
     );
   }
 }

@@ -48,8 +48,8 @@ async function listenersOf(relay: RelayProcess, query: string): Promise<Detail[]
 }
 
 test('/admin/listeners shows each listener to the admin only, and killclient ends one with reason admin', async (t) => {
-  const relay = await RelayProcess.start(['--admin-password', ADMIN_PW]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW]);
+  relay.expectWarnings('ADMIN_AUTH_REQUIRED', 'MOUNT_NOT_FOUND', 'LISTENER_NOT_FOUND');
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(50);
@@ -113,8 +113,7 @@ test('/admin/listeners shows each listener to the admin only, and killclient end
 });
 
 test('without --trust-proxy a PROXY protocol header does not change the address', async (t) => {
-  const relay = await RelayProcess.start(['--admin-password', ADMIN_PW]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW]);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(20);
@@ -125,8 +124,7 @@ test('without --trust-proxy a PROXY protocol header does not change the address'
 });
 
 test('with --trust-proxy the address comes from PROXY protocol v2 (listener port) or the last X-Forwarded-For entry', async (t) => {
-  const relay = await RelayProcess.start(['--admin-password', ADMIN_PW, '--trust-proxy']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW, '--trust-proxy']);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(20);

@@ -82,11 +82,11 @@ describe('MP3 and AAC encoded live: late listeners start on a frame', () => {
       if (!requireTool(t, 'ffmpeg')) return;
       const connected = await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === c.mount);
       assert.equal(connected.method, c.legacy ? 'SOURCE' : 'PUT');
-      await waitFor(
-        async () =>
-          (await relay.metric('relaycast_source_received_bytes_total', { mount: c.mount })) >= JOIN_AFTER_SECONDS * c.bytesPerSecond,
+      await relay.waitForMetric(
+        'relaycast_source_received_bytes_total',
+        { mount: c.mount },
+        (v) => v >= JOIN_AFTER_SECONDS * c.bytesPerSecond,
         20_000,
-        `${JOIN_AFTER_SECONDS} s of ${c.name}`,
       );
       const listener = new RawListener(relay.port, c.mount);
       t.after(() => listener.destroy());

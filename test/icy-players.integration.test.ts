@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { requireTool, runTool, startTool } from './support/clients.js';
+import { requireTool, runTool, startTool, trackTool } from './support/clients.js';
 import { setSong } from './support/icy-clients.js';
 import { PASSWORD, RelayProcess, SAMPLE_MP3 } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
@@ -31,11 +31,7 @@ describe('players report ICY titles', () => {
     if (!source) {
       const args = ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', SAMPLE_MP3, '-c', 'copy', '-f', 'mp3'];
       source = startTool('ffmpeg', [...args, `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${MOUNT}`]).child;
-      await waitFor(
-        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: MOUNT })) > 70_000,
-        15_000,
-        'a burst of audio',
-      );
+      await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: MOUNT }, (v) => v > 70_000, 15_000);
     }
     return true;
   }
@@ -45,7 +41,7 @@ describe('players report ICY titles', () => {
     assert.equal((await setSong(relay.port, MOUNT, UTF8_TITLE)).status, 200);
     const probe = await runTool('ffprobe', [
       '-v',
-      'error',
+      'warning',
       '-icy',
       '1',
       '-show_entries',
@@ -55,6 +51,7 @@ describe('players report ICY titles', () => {
       `${relay.listenUrl}${MOUNT}`,
     ]);
     assert.equal(probe.code, 0, probe.stderr);
+    assert.equal(probe.stderr, '', 'ffprobe warned about nothing');
     const tags = (JSON.parse(probe.stdout) as { format: { tags: Record<string, string> } }).format.tags;
     assert.equal(tags.StreamTitle, UTF8_TITLE);
   });
@@ -86,9 +83,11 @@ describe('players report ICY titles', () => {
   test('mpv shows the new icy-title while it plays', async (t) => {
     if (!(await startSource(t)) || !requireTool(t, 'mpv')) return;
     await setSong(relay.port, MOUNT, 'mpv first');
-    const mpv = spawn('mpv', ['--no-config', '--no-video', '--ao=null', '--length=30', `${relay.listenUrl}${MOUNT}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const mpv = trackTool(
+      spawn('mpv', ['--no-config', '--no-video', '--ao=null', '--length=30', `${relay.listenUrl}${MOUNT}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     t.after(() => mpv.kill('SIGKILL'));
     let out = '';
     mpv.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -125,6 +125,7 @@ describe('title updates and their refusals', () => {
   const sources: SyntheticSource[] = [];
   before(async () => {
     relay = await RelayProcess.start(['--admin-password', 'admin-pw', '--shoutcast-mount', '/sc']);
+    relay.expectWarnings('ADMIN_AUTH_REQUIRED', 'MOUNT_NOT_FOUND', 'BAD_METADATA');
     sources.push(await SyntheticSource.connect(relay.ingestPort, { mount: '/m' }));
     sources.push(await SyntheticSource.connect(relay.ingestPort, { mount: '/sc' }));
   });

@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { hasTool, requireTool, startTool } from './support/clients.js';
 import {
   assertCleanDecode,
+  assertDecodedLive,
   assertMpvPlayed,
   decodeWithFfmpeg,
   decodeWithGstreamer,
@@ -26,10 +27,15 @@ import {
   probeWithFfprobe,
 } from './support/interop.js';
 import { PASSWORD, RelayProcess, SAMPLE_MP3 } from './support/relay-process.js';
-import { waitFor } from './support/wait.js';
 
-/** Enough of a stream in the ring that a player's first read is a full burst. */
+/** The default burst: enough of a stream in the ring that a player's first read is a full burst. */
 const BURST_BYTES = 65536;
+/** 64 KiB of 128 kbps MP3: what a player gets at once before the live hand-off. */
+const MP3_BURST_SECONDS = BURST_BYTES / 16000;
+/** The encoders' relay keeps a small burst, so a few seconds of decoding reach well into live audio at any bitrate. */
+const ENCODER_BURST_BYTES = 16384;
+/** Seconds each encoder's stream is decoded, all but a second or so of it live. */
+const ENCODER_DECODE_SECONDS = 6;
 
 /** ezstream 1.0's XML configuration (the <servers>/<streams>/<intakes> format, not the 0.x one). */
 function ezstreamConfig(port: number, mount: string, file: string): string {
@@ -79,14 +85,17 @@ output.icecast(%ogg(%opus(bitrate=64)), ${server}, mount="/liquidsoap.opus", s)
 `;
 }
 
-describe('encoders push in as configured for Icecast', () => {
+// Each test has its own encoder and mount, so they run side by side while liquidsoap and ezstream start.
+describe('encoders push in as configured for Icecast', { concurrency: true }, () => {
   let relay: RelayProcess;
   let dir: string;
   const children: ChildProcess[] = [];
   const stderrOf = new Map<string, () => string>();
 
   before(async () => {
-    relay = await RelayProcess.start();
+    relay = await RelayProcess.start(['--burst-bytes', String(ENCODER_BURST_BYTES)]);
+    // libshout's credential-less protocol probe is answered 401, as Icecast does.
+    relay.expectWarnings('AUTH_REQUIRED');
     dir = mkdtempSync(join(tmpdir(), 'relaycast-interop-'));
     if (hasTool('ezstream')) {
       const config = join(dir, 'ezstream.xml');
@@ -111,11 +120,7 @@ describe('encoders push in as configured for Icecast', () => {
   });
 
   async function filled(mount: string): Promise<void> {
-    await waitFor(
-      async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > BURST_BYTES,
-      20_000,
-      `a burst on ${mount}`,
-    );
+    await relay.waitForMetric('relaycast_source_received_bytes_total', { mount }, (v) => v > ENCODER_BURST_BYTES, 20_000);
   }
 
   test('ezstream (libshout) is refused on its credential-less probe, then streams with HTTP/1.0 SOURCE and is decoded cleanly', async (t) => {
@@ -133,14 +138,19 @@ describe('encoders push in as configured for Icecast', () => {
       'no warning for a healthy connect',
     );
     await filled('/ezstream');
-    assertCleanDecode('ffmpeg', await decodeWithFfmpeg(`${relay.listenUrl}/ezstream`, 4));
+    // The sample is 128 kbps MP3, so the 16 KiB burst is 1 s of it.
+    assertDecodedLive('ffmpeg', await decodeWithFfmpeg(`${relay.listenUrl}/ezstream`, ENCODER_DECODE_SECONDS), {
+      seconds: ENCODER_DECODE_SECONDS,
+      burstSeconds: ENCODER_BURST_BYTES / 16000,
+    });
     assert.equal(relay.logs.filter((l) => l.msg === 'source connected' && l.mount === '/ezstream').length, 1, stderrOf.get('ezstream')?.());
   });
 
-  for (const [mount, codec] of [
-    ['/liquidsoap.mp3', 'mp3'],
-    ['/liquidsoap.ogg', 'vorbis'],
-    ['/liquidsoap.opus', 'opus'],
+  // The lowest bitrate each stream may have (Vorbis quality 0.3 is VBR: 32 kbps is a floor, not its rate), so the burst is at most this long.
+  for (const [mount, codec, minBytesPerSecond] of [
+    ['/liquidsoap.mp3', 'mp3', 16000],
+    ['/liquidsoap.ogg', 'vorbis', 4000],
+    ['/liquidsoap.opus', 'opus', 8000],
   ] as const) {
     test(`liquidsoap output.icecast ${codec} is accepted and decoded by ffmpeg and mpv with no errors`, async (t) => {
       if (!requireTool(t, 'liquidsoap') || !requireTool(t, 'ffmpeg') || !requireTool(t, 'mpv')) return;
@@ -151,20 +161,18 @@ describe('encoders push in as configured for Icecast', () => {
           throw new Error(`${err.message}; liquidsoap said: ${stderrOf.get('liquidsoap')?.()}`);
         });
       assert.match(String(connected.agent), /^Liquidsoap\//);
-      await waitFor(
-        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 16384,
-        20_000,
-        `audio on ${mount}`,
-      );
+      await filled(mount);
       const url = `${relay.listenUrl}${mount}`;
-      const [ffmpeg, mpv] = await Promise.all([decodeWithFfmpeg(url, 3), decodeWithMpv(url, 3)]);
-      assertCleanDecode('ffmpeg', ffmpeg);
-      assertMpvPlayed(mpv, codec);
+      const [ffmpeg, mpv] = await Promise.all([decodeWithFfmpeg(url, ENCODER_DECODE_SECONDS), decodeWithMpv(url, ENCODER_DECODE_SECONDS)]);
+      const expect = { seconds: ENCODER_DECODE_SECONDS, burstSeconds: ENCODER_BURST_BYTES / minBytesPerSecond };
+      assertDecodedLive('ffmpeg', ffmpeg, expect);
+      assertMpvPlayed(mpv, codec, expect);
     });
   }
 });
 
-describe('players decode a live MP3 mount', () => {
+// The players are independent listeners of one mount, so they run side by side: each still decodes its 8 s live.
+describe('players decode a live MP3 mount', { concurrency: true }, () => {
   let relay: RelayProcess;
   let source: ChildProcess | undefined;
   const mount = '/live.mp3';
@@ -174,40 +182,42 @@ describe('players decode a live MP3 mount', () => {
     if (!hasTool('ffmpeg')) return; // the tests skip, or fail under CI
     source = ffmpegToneSource(relay, mount, { codec: ['-c:a', 'libmp3lame', '-b:a', '128k'], format: 'mp3', contentType: 'audio/mpeg' });
     await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === mount);
-    await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > BURST_BYTES, 15_000, 'a burst');
+    await relay.waitForMetric('relaycast_source_received_bytes_total', { mount }, (v) => v > BURST_BYTES, 15_000);
   });
   after(async () => {
     source?.kill('SIGKILL');
     await relay.stop();
   });
 
-  test('mpg123 plays 200 frames over HTTP/1.0 from the ingest port with no errors', async (t) => {
+  /** A player decodes this much of the mount: its 4.1 s burst, then live audio in real time. */
+  const live = { seconds: 8, burstSeconds: MP3_BURST_SECONDS };
+
+  test('mpg123 plays 300 frames (7.8 s) over HTTP/1.0 from the ingest port with no errors', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'mpg123')) return;
-    const result = await decodeWithMpg123(`${relay.ingestUrl}${mount}`, 200);
-    assertCleanDecode('mpg123', result);
+    const result = await decodeWithMpg123(`${relay.ingestUrl}${mount}`, 300);
+    assertDecodedLive('mpg123', result, { seconds: (300 * 1152) / 44100, burstSeconds: MP3_BURST_SECONDS });
     const served = relay.logs.find((l) => l.msg === 'listener connected' && l.mount === mount && /mpg123/i.test(String(l.agent)));
     assert.equal(served?.transport, 'socket', 'mpg123 was served on the ingest port');
   });
 
-  test('mpv plays 4 s from the listener port with no errors', async (t) => {
+  test('mpv plays 8 s from the listener port, past its burst, with no errors', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'mpv')) return;
-    assertMpvPlayed(await decodeWithMpv(`${relay.listenUrl}${mount}`, 4), 'mp3');
+    assertMpvPlayed(await decodeWithMpv(`${relay.listenUrl}${mount}`, live.seconds), 'mp3', live);
   });
 
-  test('ffprobe reads the stream as 44.1 kHz stereo MP3 and ffmpeg decodes 4 s with no errors', async (t) => {
+  test('ffprobe reads the stream as 44.1 kHz stereo MP3 and ffmpeg decodes 8 s, past its burst, with no errors', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'ffprobe')) return;
     const url = `${relay.listenUrl}${mount}`;
-    const [probe, decode] = await Promise.all([probeWithFfprobe(url), decodeWithFfmpeg(url, 4)]);
+    const [probe, decode] = await Promise.all([probeWithFfprobe(url), decodeWithFfmpeg(url, live.seconds)]);
     assertCleanDecode('ffprobe', probe.result);
     assert.equal(probe.stream?.codec_name, 'mp3');
     assert.equal(probe.stream?.sample_rate, '44100');
     assert.equal(probe.stream?.channels, 2);
-    assertCleanDecode('ffmpeg', decode);
+    assertDecodedLive('ffmpeg', decode, live);
   });
 
-  test('gst-launch souphttpsrc ! decodebin decodes 200 buffers with no errors', async (t) => {
+  test('gst-launch souphttpsrc ! decodebin decodes 8 s, past its burst, with no errors', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'gst-launch-1.0')) return;
-    const result = await decodeWithGstreamer(`${relay.listenUrl}${mount}`, 200);
-    assertCleanDecode('gst-launch-1.0', result, result.stdout + result.stderr);
+    assertDecodedLive('gst-launch-1.0', await decodeWithGstreamer(`${relay.listenUrl}${mount}`, live.seconds), live);
   });
 });

@@ -3,11 +3,10 @@
 // lines beyond the connect.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { prettyLine } from '../relay/log.js';
 import { RawListener, SyntheticSource } from './support/clients.js';
-import { CLI, PASSWORD, RelayProcess } from './support/relay-process.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 test('a pretty line shows time, level, message and fields, quoting only what needs it', () => {
@@ -29,21 +28,9 @@ test('a pretty line shows time, level, message and fields, quoting only what nee
 });
 
 test('the relay logs readable lines with --log-format pretty, and none per chunk while streaming', async (t) => {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--ingest-port', '0', '--source-password', PASSWORD, '--log-format', 'pretty'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => child.kill());
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const ready = await waitFor(
-    () => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}relay ready port=(\d+) ingestPort=(\d+)/m.exec(out) ?? undefined,
-    10_000,
-    'relay ready',
-  );
-  assert.doesNotMatch(out, /^\{/m, 'no JSON lines');
-  const [port, ingestPort] = [Number(ready[1]), Number(ready[2])];
+  const relay = await RelayProcess.startFor(t, ['--log-format', 'pretty']);
+  assert.doesNotMatch(relay.stdout, /^\{/m, 'no JSON lines');
+  const { port, ingestPort } = relay;
 
   const source = await SyntheticSource.connect(ingestPort);
   t.after(() => source.close());
@@ -52,17 +39,18 @@ test('the relay logs readable lines with --log-format pretty, and none per chunk
   const listener = new RawListener(port, '/listen');
   t.after(() => listener.destroy());
   await waitFor(
-    () => /INFO {2}listener connected mount=\/listen listener=\d+ remote=127\.0\.0\.1/.test(out),
+    () => /INFO {2}listener connected mount=\/listen listener=\d+ remote=127\.0\.0\.1/.test(relay.stdout),
     5000,
     'a pretty connect line',
   );
-  const linesAfterConnect = out.split('\n').length;
+  const out = () => relay.stdout;
+  const linesAfterConnect = out().split('\n').length;
   // Some hundred source writes and flushes later, still no new line.
   await waitFor(() => listener.bodyBytes > 200 * 417, 10_000, 'a couple of hundred frames');
   assert.equal(
-    out.split('\n').length,
+    out().split('\n').length,
     linesAfterConnect,
-    `new lines while streaming:\n${out
+    `new lines while streaming:\n${out()
       .split('\n')
       .slice(linesAfterConnect - 1)
       .join('\n')}`,
@@ -70,8 +58,7 @@ test('the relay logs readable lines with --log-format pretty, and none per chunk
 });
 
 test('JSON stays the format when stdout is not a terminal', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const ready = await relay.waitForLog((l) => l.msg === 'relay ready');
   assert.equal(ready.level, 30);
   assert.equal(typeof ready.time, 'number');

@@ -8,8 +8,8 @@ import { RelayProcess, metricValue } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 test('with --metrics-port, /metrics is served there and not on the listener port', async (t) => {
-  const relay = await RelayProcess.start(['--metrics-host', '127.0.0.1', '--metrics-port', '0']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--metrics-host', '127.0.0.1', '--metrics-port', '0']);
+  relay.expectWarnings('no such mount: /metrics');
   const ready = await relay.waitForLog((l) => l.msg === 'relay ready');
   const metricsPort = ready.metricsPort as number;
   assert.ok(metricsPort > 0 && metricsPort !== relay.port && metricsPort !== relay.ingestPort);
@@ -27,8 +27,7 @@ test('with --metrics-port, /metrics is served there and not on the listener port
 });
 
 test('the measured source bitrate and the ring fill follow the stream', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   // 38.28 frames/s of 417 bytes is 128 kbps.

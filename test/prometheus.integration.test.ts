@@ -79,8 +79,7 @@ test('the Grafana dashboard loads from file provisioning: a datasource variable,
 
 test('a real Prometheus scraping the relay sees the listeners connected, and every dashboard query returns data', async (t) => {
   if (!requireTool(t, 'prometheus') || !requireTool(t, 'promtool')) return;
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(40);

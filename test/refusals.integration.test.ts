@@ -9,30 +9,53 @@ import { RawListener, SyntheticSource, frameSerials, rawRequest } from './suppor
 import { PASSWORD, RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
+const PROVOKED = [
+  'MOUNT_NOT_FOUND',
+  'AUTH_REQUIRED',
+  'MOUNT_BUSY',
+  'CONTENT_TYPE_REQUIRED',
+  'HEAD_TOO_LARGE',
+  'BAD_REQUEST_LINE',
+  'METHOD_NOT_ALLOWED',
+  'HEADER_TIMEOUT',
+  'MOUNT_RESERVED',
+  'MOUNT_FULL',
+  'SERVER_FULL',
+  'BAD_CHUNK',
+  'BAD_MOUNT',
+  'BAD_HEADER',
+  'VERSION_NOT_SUPPORTED',
+  'INTERNAL',
+  'unexpected error',
+];
+
 const auth = (password: string) => `Authorization: Basic ${Buffer.from(`source:${password}`).toString('base64')}\r\n`;
 
 describe('refusals', () => {
   let relay: RelayProcess;
   let source: SyntheticSource;
   let bystander: RawListener;
+  /** The last frame of the bystander's join burst: every frame after it reached the bystander live. */
+  let burstEndSerial: number;
 
   before(async () => {
     // debug: libshout's probe (AUTH_PROBE) is logged at debug only.
-    relay = await RelayProcess.start([
-      '--header-timeout-ms',
-      '400',
-      '--max-listeners-per-mount',
-      '3',
-      '--max-listeners',
-      '5',
-      '--log-level',
-      'debug',
-    ]);
+    relay = await RelayProcess.start(
+      ['--header-timeout-ms', '400', '--max-listeners-per-mount', '3', '--max-listeners', '5', '--log-level', 'debug'],
+      {
+        // A planted bug (relay/api/routes.ts): no request we know of reaches a real one.
+        RELAYCAST_TEST_FAULT_PATH: '/fault',
+      },
+    );
+    // Every refusal below is provoked on purpose; anything else logged at warn fails the relay's stop().
+    relay.expectWarnings(...PROVOKED);
     source = await SyntheticSource.connect(relay.ingestPort, { mount: '/live' });
     source.send(200);
-    source.pace(40);
     bystander = new RawListener(relay.port, '/live');
-    await waitFor(() => bystander.bodyBytes > 0, 5000, 'bystander bytes');
+    // The whole burst (up to frame 199, the last sent before it joined); only then the live frames start.
+    burstEndSerial = 199;
+    await waitFor(() => frameSerials(bystander.body()).serials.at(-1) === burstEndSerial, 5000, "the bystander's burst");
+    source.pace(40);
   });
 
   after(async () => {
@@ -49,11 +72,7 @@ describe('refusals', () => {
     assert.match(res.body, reason);
     assert.equal(res.body.trim().split('\n').length, 1, 'the reason is one line');
     await relay.waitForLog((l) => l.code === code && l.status === status);
-    await waitFor(
-      async () => (await relay.metric('relaycast_refusals_total', { code, status: String(status) })) === before + 1,
-      2000,
-      `refusal counter for ${code}`,
-    );
+    await relay.waitForMetric('relaycast_refusals_total', { code, status: String(status) }, (v) => v === before + 1, 2000);
     return res.headers;
   }
 
@@ -165,14 +184,14 @@ describe('refusals', () => {
   test('a full mount is 503 with Retry-After, then the whole server is', async () => {
     const extra = [new RawListener(relay.port, '/live'), new RawListener(relay.port, '/live')];
     try {
-      await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/live' })) === 3, 5000, '3 listeners');
+      await relay.waitForMetric('relaycast_listeners', { mount: '/live' }, (v) => v === 3, 5000);
       const mountFull = await expectRefusal(relay.port, 'GET /live HTTP/1.1\r\nHost: x\r\n\r\n', 503, 'MOUNT_FULL', /listener limit/);
       assert.equal(mountFull.get('retry-after'), '10');
       // Two more on another mount reach the global limit of 5.
       const other = await SyntheticSource.connect(relay.ingestPort, { mount: '/second' });
       other.send(50);
       extra.push(new RawListener(relay.port, '/second'), new RawListener(relay.port, '/second'));
-      await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/second' })) === 2, 5000, '2 listeners');
+      await relay.waitForMetric('relaycast_listeners', { mount: '/second' }, (v) => v === 2, 5000);
       const serverFull = await expectRefusal(relay.ingestPort, 'GET /second HTTP/1.0\r\n\r\n', 503, 'SERVER_FULL', /listener limit/);
       assert.equal(serverFull.get('retry-after'), '10');
       other.close();
@@ -213,13 +232,6 @@ describe('refusals', () => {
     }
   });
 
-  test('the bystander listener kept receiving every frame in order through all of it', async () => {
-    const { serials } = frameSerials(bystander.body());
-    assert.ok(serials.length > 100, `only ${serials.length} frames`);
-    for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `gap after frame ${serials[i - 1]}`);
-    assert.equal(bystander.closed, false);
-  });
-
   test('a source whose chunked body is malformed is cut, counted, and its mount is gone', async () => {
     const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1' });
     socket.on('error', () => undefined);
@@ -229,9 +241,76 @@ describe('refusals', () => {
       `PUT /garbage HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
     );
     await relay.waitForLog((l) => l.code === 'BAD_CHUNK');
+    await relay.waitForMetric('relaycast_refusals_total', { code: 'BAD_CHUNK', status: '400' }, (v) => v === 1, 2000);
     await waitFor(() => socket.destroyed || socket.readableEnded, 3000, 'the broken source to be cut');
     socket.destroy();
     const res = await rawRequest(relay.port, 'GET /garbage HTTP/1.1\r\nHost: x\r\n\r\n', 2000);
     assert.equal(res.status, 404);
+  });
+
+  test('a source naming a path that cannot be a mount is 400 BAD_MOUNT', async () => {
+    await expectRefusal(
+      relay.ingestPort,
+      `PUT /bad!mount HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\n\r\n`,
+      400,
+      'BAD_MOUNT',
+      /mount names are/,
+    );
+  });
+
+  test('a source with a Content-Length that is not a number is 400 BAD_HEADER', async () => {
+    await expectRefusal(
+      relay.ingestPort,
+      `PUT /sized HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\nContent-Length: lots\r\n\r\n`,
+      400,
+      'BAD_HEADER',
+      /Content-Length "lots"/,
+    );
+  });
+
+  test('a request in HTTP/2.0 or HTTP/0.9 style on the ingest port is 505', async () => {
+    await expectRefusal(relay.ingestPort, 'GET /live HTTP/2.0\r\n\r\n', 505, 'VERSION_NOT_SUPPORTED', /only HTTP\/1\.x/);
+    await expectRefusal(relay.ingestPort, 'GET /live RTSP/1.0\r\n\r\n', 505, 'VERSION_NOT_SUPPORTED', /only HTTP\/1\.x/);
+  });
+
+  test('a PUT with Expect: 100-continue gets "100 Continue" on the wire before its 200', async () => {
+    const socket = net.connect({ port: relay.ingestPort, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`PUT /expect HTTP/1.1\r\nHost: x\r\n${auth(PASSWORD)}Content-Type: audio/mpeg\r\nExpect: 100-continue\r\n\r\n`);
+    let wire = '';
+    socket.on('data', (c: Buffer) => (wire += c.toString('latin1')));
+    try {
+      await waitFor(() => /\r\n\r\n[\s\S]*\r\n\r\n/.test(wire), 3000, 'the interim and the final answer');
+      assert.match(wire, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/expect');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test('a bug while answering is 500 INTERNAL on both ports, logged as an error with its stack', async () => {
+    await expectRefusal(relay.port, 'GET /fault HTTP/1.1\r\nHost: x\r\n\r\n', 500, 'INTERNAL', /^internal error$/m);
+    await expectRefusal(relay.ingestPort, 'GET /fault HTTP/1.0\r\n\r\n', 500, 'INTERNAL', /^internal error$/m);
+    const logged = relay.logs.filter((l) => l.msg === 'unexpected error');
+    assert.equal(logged.length, 2);
+    for (const line of logged) {
+      assert.equal(line.level, 50);
+      assert.match(String((line.err as { stack?: string }).stack), /planted fault at \/fault\n\s+at /);
+    }
+  });
+
+  // Last, so it covers every test above: the source kept sending throughout, and the bystander got all of it live.
+  test('the bystander listener kept receiving every frame live and in order through all of it', async () => {
+    const target = source.nextSerial - 1;
+    await waitFor(() => (frameSerials(bystander.body()).serials.at(-1) ?? -1) >= target, 5000, `frame ${target} at the bystander`);
+    const { serials } = frameSerials(bystander.body());
+    for (let i = 1; i < serials.length; i++) assert.equal(serials[i], serials[i - 1] + 1, `gap after frame ${serials[i - 1]}`);
+    // Every frame the source sent after the burst arrived, counted: a source gone quiet, or a bystander starved, fails here.
+    const live = serials.filter((serial) => serial > burstEndSerial && serial <= target).length;
+    assert.equal(live, target - burstEndSerial, 'every frame after the burst');
+    // The tests above take about a second at least; at 40 frames a second that is far more than this.
+    assert.ok(live >= 20, `only ${live} live frames after the burst`);
+    assert.equal(bystander.closed, false);
   });
 });

@@ -15,8 +15,7 @@ const FRAMES_PER_SECOND = 4000;
 
 for (const transport of ['uws', 'socket'] as const) {
   test(`a ${transport} listener that stops reading is dropped as slow past the lag limit while a reading one gets every byte in order`, async (t) => {
-    const relay = await RelayProcess.start(['--max-lag-bytes', String(MAX_LAG_BYTES), '--source-grace-ms', '0']);
-    t.after(() => relay.stop());
+    const relay = await RelayProcess.startFor(t, ['--max-lag-bytes', String(MAX_LAG_BYTES), '--source-grace-ms', '0']);
     const source = await SyntheticSource.connect(relay.ingestPort);
     t.after(() => source.close());
     source.send(100);
@@ -50,21 +49,16 @@ for (const transport of ['uws', 'socket'] as const) {
 }
 
 test('with --slow-policy live a lagging listener is moved to live and stays connected', async (t) => {
-  const relay = await RelayProcess.start(['--max-lag-bytes', String(MAX_LAG_BYTES), '--slow-policy', 'live']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--max-lag-bytes', String(MAX_LAG_BYTES), '--slow-policy', 'live']);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(100);
   const stalled = new RawListener(relay.ingestPort, '/listen', { http10: true, stalled: true });
   t.after(() => stalled.destroy());
-  await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/listen' })) === 1, 5000, 'listener');
+  await relay.waitForMetric('relaycast_listeners', { mount: '/listen' }, (v) => v === 1, 5000);
   source.pace(FRAMES_PER_SECOND);
   await relay.waitForLog((l) => l.msg === 'slow listener moved to live', 30_000);
-  await waitFor(
-    async () => (await relay.metric('relaycast_slow_listeners_total', { mount: '/listen', action: 'live' })) >= 2,
-    30_000,
-    'a second move to live',
-  );
+  await relay.waitForMetric('relaycast_slow_listeners_total', { mount: '/listen', action: 'live' }, (v) => v >= 2, 30_000);
   assert.equal(
     relay.countLogs((l) => l.msg === 'slow listener moved to live'),
     1,
@@ -75,8 +69,7 @@ test('with --slow-policy live a lagging listener is moved to live and stays conn
 });
 
 test('a source far faster than the flush timer loses no bytes for listeners that keep up', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(10);
@@ -102,8 +95,7 @@ test('a source far faster than the flush timer loses no bytes for listeners that
 
 test('a listener that hangs up while its socket is full is counted as client, not slow', async (t) => {
   // A lag limit far away: only the hang-up can end this listener.
-  const relay = await RelayProcess.start(['--max-lag-bytes', String(16 * 1024 * 1024), '--admin-password', 'admin-pw']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--max-lag-bytes', String(16 * 1024 * 1024), '--admin-password', 'admin-pw']);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(100);

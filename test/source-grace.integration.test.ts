@@ -14,8 +14,7 @@ import { waitFor } from './support/wait.js';
 const GRACE_MS = 2500;
 
 test('listeners survive a source reconnect within the grace and end cleanly after it', async (t) => {
-  const relay = await RelayProcess.start(['--source-grace-ms', String(GRACE_MS)]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--source-grace-ms', String(GRACE_MS)]);
   const first = await SyntheticSource.connect(relay.ingestPort, { tag: 1 });
   first.send(50);
   first.pace(40);

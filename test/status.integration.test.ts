@@ -45,8 +45,7 @@ interface StatusJson {
 
 test('/status.json matches its schema with no mount, one mount and two, and its numbers match what happened', async (t) => {
   const validate = schemaValidator();
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
 
   const empty = await getJson(`${relay.listenUrl}/status.json`);
   assert.equal(empty.status, 200);
@@ -102,8 +101,7 @@ test('/status.json matches its schema with no mount, one mount and two, and its 
 });
 
 test('/status-json.xsl reads like Icecast 2.4 to an exporter: no source, one source as an object, several as an array', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const read = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/status-json.xsl`);
     assert.equal(res.status, 200);
@@ -131,7 +129,7 @@ test('/status-json.xsl reads like Icecast 2.4 to an exporter: no source, one sou
   });
   await waitFor(() => listeners.every((l) => l.bodyBytes > 0), 5000, 'three listeners receiving');
   listeners[2].destroy();
-  await waitFor(async () => (await relay.metric('relaycast_listeners', { mount: '/listen' })) === 2, 5000, 'two listeners left');
+  await relay.waitForMetric('relaycast_listeners', { mount: '/listen' }, (v) => v === 2, 5000);
 
   for (const port of [relay.port, relay.ingestPort]) {
     const one = await read(port);
@@ -161,8 +159,7 @@ test('/status-json.xsl reads like Icecast 2.4 to an exporter: no source, one sou
 });
 
 test('/<mount>.m3u and .pls point players at the mount, on the port they were asked on', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
   const source = await SyntheticSource.connect(relay.ingestPort, { mount: '/live.mp3' });
   t.after(() => source.close());
   source.send(5);

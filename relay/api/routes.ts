@@ -28,11 +28,20 @@ export interface ApiRequest {
 
 export type ApiAnswer = InfoAnswer;
 
+/**
+ * A path that throws a plain Error, for the tests of INTERNAL: no request a
+ * client can send reaches a bug we know of, so the suite plants one (the
+ * relay started with RELAYCAST_TEST_FAULT_PATH=/some-path). Unset, this is
+ * one comparison with undefined per non-stream request.
+ */
+const FAULT_PATH = process.env.RELAYCAST_TEST_FAULT_PATH;
+
 /** The answer for `req`, or undefined when it asks for a stream (a mount). */
 export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undefined {
   if (req.method === 'OPTIONS') return { status: 204, headers: [...PREFLIGHT_HEADERS], body: '' };
   if (req.method === 'POST' && req.path === '/admin/reload') return reloadConfig(ctx, req);
   if (req.method !== 'GET') return undefined;
+  if (req.path === FAULT_PATH) throw new Error(`planted fault at ${FAULT_PATH}`);
   // For container health checks: answers while the event loop runs.
   if (req.path === '/healthz') return { status: 200, headers: [['Content-Type', 'text/plain']], body: 'ok\n' };
   if (TITLE_PATHS.has(req.path)) {

@@ -7,6 +7,7 @@ const OGG_TYPES = new Set([
   'audio/ogg',
   'audio/x-ogg',
   'audio/opus',
+  'audio/x-opus',
   'audio/vorbis',
   'audio/x-vorbis',
   'audio/x-vorbis+ogg',
@@ -14,6 +15,7 @@ const OGG_TYPES = new Set([
   'audio/x-speex',
   'audio/flac+ogg',
   'video/ogg',
+  'video/x-ogg',
 ]);
 
 export function isOggType(contentType: string): boolean {

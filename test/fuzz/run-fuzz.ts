@@ -153,8 +153,8 @@ export async function runLiveFuzz(seed: number, requests: number, seconds: numbe
     for (const l of listeners) l.destroy();
     source.close();
     push.kill('SIGKILL');
-    // stop() also checks that no log line holds a password; the caller checks the exit code (a finally must not throw).
-    exitCodes.set(seed, await relay.stop());
+    // signal() also checks that no log line holds a password; the caller checks the exit code (a finally must not throw).
+    exitCodes.set(seed, await relay.signal('SIGTERM'));
   }
 }
 

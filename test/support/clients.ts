@@ -3,9 +3,9 @@
 // serial number (so tests can check order and contiguity byte for byte),
 // and helpers to find and run the Debian tools (ffmpeg, mpg123, promtool).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { ChunkedDecoder } from '../../ingest/chunked-decoder.js';
 import { PASSWORD } from './relay-process.js';
 import { waitFor } from './wait.js';
@@ -114,18 +114,27 @@ export interface RawResponse {
   statusLine: string;
   headers: Map<string, string>;
   body: string;
+  /** Interim (1xx) responses that came before this one, as sent. */
+  interim: string;
 }
 
-/** Sends raw bytes and reads the answer until the server closes (or `timeoutMs`). */
+/**
+ * Sends raw bytes and reads one answer: done when its body is complete
+ * (Content-Length, a chunked terminator, or no body for HEAD, 1xx, 204 and
+ * 304), else when the server closes, or after `timeoutMs`. Completing on
+ * the length matters on the uWS port, which keeps the connection open.
+ * A 100 Continue before the answer is kept in `interim`.
+ */
 export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+  const isHead = Buffer.from(request).subarray(0, 5).toString('latin1') === 'HEAD ';
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(request));
     const parts: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      finish();
-    }, timeoutMs);
-    socket.on('data', (c: Buffer) => parts.push(c));
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (c: Buffer) => {
+      parts.push(c);
+      if (complete(Buffer.concat(parts).toString('latin1'), isHead)) finish();
+    });
     socket.on('error', () => undefined);
     socket.on('close', finish);
     let done = false;
@@ -133,7 +142,14 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
       if (done) return;
       done = true;
       clearTimeout(timer);
-      const text = Buffer.concat(parts).toString('latin1');
+      socket.destroy();
+      let text = Buffer.concat(parts).toString('latin1');
+      let interim = '';
+      while (/^HTTP\/1\.\d 1\d\d /.test(text) && text.includes('\r\n\r\n')) {
+        const cut = text.indexOf('\r\n\r\n') + 4;
+        interim += text.slice(0, cut);
+        text = text.slice(cut);
+      }
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) {
         reject(new Error(`no complete response: ${JSON.stringify(text.slice(0, 200))}`));
@@ -145,9 +161,29 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
         const colon = line.indexOf(':');
         headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
       }
-      resolve({ status: Number(lines[0].split(' ')[1]), statusLine: lines[0], headers, body: text.slice(end + 4) });
+      resolve({ status: Number(lines[0].split(' ')[1]), statusLine: lines[0], headers, body: text.slice(end + 4), interim });
     }
   });
+}
+
+/** Whether `text` holds a whole final response (after any 1xx), judged by its framing. */
+function complete(text: string, isHead: boolean): boolean {
+  for (;;) {
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) return false;
+    const head = text.slice(0, end);
+    const status = Number(head.split(' ')[1]);
+    const body = text.slice(end + 4);
+    if (status >= 100 && status < 200) {
+      text = body;
+      continue;
+    }
+    if (isHead || status === 204 || status === 304) return true;
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    if (length) return Buffer.byteLength(body, 'latin1') >= Number(length[1]);
+    if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) return /(^|\r\n)0\r\n\r\n$/.test(body);
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------- synthetic MP3 source
@@ -248,6 +284,8 @@ export class SyntheticSource {
       owed -= n;
       if (n > 0) this.send(n);
     }, intervalMs);
+    // A test that fails in its teardown skips its later hooks (and so stop()): the timer must not keep the file running.
+    this.timer.unref();
   }
 
   stop(): void {
@@ -281,6 +319,19 @@ export function requireTool(t: TestContext, name: string): boolean {
   return false;
 }
 
+/** Tools still running; killed when the test file ends, so a failed teardown leaves no encoder behind. */
+const runningTools = new Set<ChildProcess>();
+after(() => {
+  for (const child of runningTools) child.kill('SIGKILL');
+});
+
+/** Tracks a spawned tool until it exits (every tool the helpers start goes through here). */
+export function trackTool<T extends ChildProcess>(child: T): T {
+  runningTools.add(child);
+  child.on('exit', () => runningTools.delete(child));
+  return child;
+}
+
 export interface ToolResult {
   code: number | null;
   stdout: string;
@@ -290,7 +341,7 @@ export interface ToolResult {
 /** Runs a program to completion (killed after `timeoutMs`). */
 export function runTool(cmd: string, args: string[], timeoutMs = 30_000): Promise<ToolResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackTool(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -305,7 +356,7 @@ export function runTool(cmd: string, args: string[], timeoutMs = 30_000): Promis
 
 /** Starts a long-running program; the caller kills it. */
 export function startTool(cmd: string, args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string } {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = trackTool(spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   return { child, stderr: () => stderr };

@@ -4,6 +4,7 @@
 // ICY metadata into its body the way a relay of another server does.
 
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 import { encodeIcyBlock } from '../../relay/formats/icy-metadata.js';
 import { mp3Frame, rawPutSource, rawRequest, type RawResponse } from './clients.js';
 import { PASSWORD, RelayProcess } from './relay-process.js';
@@ -134,12 +135,12 @@ function portFree(port: number): Promise<boolean> {
  * encoders assume (libshout connects to the given port + 1). The pair is
  * probed free first; another process may still take it, so a few tries.
  */
-export async function startWithShoutcastPair(args: string[] = []): Promise<RelayProcess> {
+export async function startWithShoutcastPair(args: string[], t: TestContext): Promise<RelayProcess> {
   for (let attempt = 0; ; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
     if (!(await portFree(base)) || !(await portFree(base + 1))) continue;
     try {
-      return await RelayProcess.start(['--ingest-port', String(base), '--shoutcast-port', String(base + 1), ...args]);
+      return await RelayProcess.startFor(t, ['--ingest-port', String(base), '--shoutcast-port', String(base + 1), ...args]);
     } catch (err) {
       if (attempt >= 4) throw err;
     }

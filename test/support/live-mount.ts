@@ -21,8 +21,7 @@ export interface LiveMount {
 }
 
 export async function liveMount(t: TestContext, relayArgs: string[] = [], opts: LiveMountOptions = {}): Promise<LiveMount> {
-  const relay = await RelayProcess.start(relayArgs);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, relayArgs);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(opts.frames ?? 50);
