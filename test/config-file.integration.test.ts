@@ -43,8 +43,8 @@ async function listenersAdmitted(port: number, upTo: number): Promise<{ admitted
 
 test('a config file sets the limits, and a flag on the command line overrides the file', async (t) => {
   const file = tempFile('relaycast.yaml', 'max-listeners: 2\nburst-bytes: 4096\n');
-  const fromFile = await RelayProcess.start(['--config', file]);
-  t.after(() => fromFile.stop());
+  const fromFile = await RelayProcess.startFor(t, ['--config', file]);
+  fromFile.expectWarnings('SERVER_FULL');
   const source = await SyntheticSource.connect(fromFile.ingestPort);
   t.after(() => source.close());
   source.send(40);
@@ -52,8 +52,8 @@ test('a config file sets the limits, and a flag on the command line overrides th
   assert.equal(first.admitted, 2);
   assert.match(first.refusal, /^503 server has reached its listener limit/);
 
-  const overridden = await RelayProcess.start(['--config', file, '--max-listeners', '3']);
-  t.after(() => overridden.stop());
+  const overridden = await RelayProcess.startFor(t, ['--config', file, '--max-listeners', '3']);
+  overridden.expectWarnings('SERVER_FULL');
   const source2 = await SyntheticSource.connect(overridden.ingestPort);
   t.after(() => source2.close());
   source2.send(40);
@@ -62,8 +62,8 @@ test('a config file sets the limits, and a flag on the command line overrides th
 
 test('the environment overrides the file too', async (t) => {
   const file = tempFile('relaycast.yaml', 'max-listeners: 1\n');
-  const relay = await RelayProcess.start(['--config', file], { RELAYCAST_MAX_LISTENERS: '2' });
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', file], { RELAYCAST_MAX_LISTENERS: '2' });
+  relay.expectWarnings('SERVER_FULL');
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(40);
@@ -93,8 +93,8 @@ test('--icecast-config runs with an icecast.xml and lists what it read and what 
       '<authentication><source-password>from-xml</source-password></authentication>' +
       '<listen-socket><port>0</port></listen-socket><hostname>radio.example</hostname></icecast>',
   );
-  const relay = await RelayProcess.start(['--icecast-config', xml]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--icecast-config', xml]);
+  relay.expectWarnings('SERVER_FULL');
   assert.match(relay.stderr, /<limits><clients> -> max-listeners: 1/);
   assert.match(relay.stderr, /<limits><client-timeout>: a listener that keeps reading is never timed out/);
   assert.match(relay.stderr, /<hostname>: relaycast builds URLs/);
@@ -124,8 +124,8 @@ test("Debian's shipped icecast.xml runs as it is: its limit holds, its default a
     return;
   }
   // The test helper's flags move the ports (the file binds 8000) and set the source password; the rest is the file's.
-  const relay = await RelayProcess.start(['--icecast-config', xml]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--icecast-config', xml]);
+  relay.expectWarnings("this password is Icecast's shipped default: change it");
   assert.match(relay.stderr, /<limits><clients> -> max-listeners: 100/);
   const warned = await relay.waitForLog((l) => l.msg === "this password is Icecast's shipped default: change it");
   assert.equal(warned.setting, 'admin-password');

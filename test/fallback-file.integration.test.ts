@@ -78,8 +78,7 @@ test('a fallback file: heard at once by a listener of a sourceless mount, looped
   if (!requireTool(t, 'ffmpeg')) return;
   const file = await encodeFile('autodj.mp3', 3, 44100, ['-metadata', 'artist=The AutoDJ', '-metadata', 'title=Loop One']);
   const config = configFile(['mounts:', '  /live:', `    fallback-file: ${file}`, '    fallback-override: true', '    source-grace-ms: 0']);
-  const relay = await RelayProcess.start(['--config', config]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', config]);
   await relay.waitForLog((l) => l.msg === 'fallback file playing' && l.mount === '/live/fallback-file', 5000);
 
   const listener = new RawListener(relay.ingestPort, '/live', { http10: true, headers: { 'Icy-MetaData': '1' } });
@@ -125,14 +124,14 @@ test('an intro is heard once, first, by each new listener, and counted; an intro
   const intro = await encodeFile('intro.mp3', 1, 44100);
   const wrong = await encodeFile('intro-48k.mp3', 1, 48000);
   const config = configFile(['mounts:', '  /live:', `    intro-file: ${intro}`, '  /other:', `    intro-file: ${wrong}`]);
-  const relay = await RelayProcess.start(['--config', config]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', config]);
+  relay.expectWarnings('intro not played: its format differs from the stream');
   const live = liveSource(relay, '/live');
   t.after(() => live.kill('SIGKILL'));
   const other = liveSource(relay, '/other');
   t.after(() => other.kill('SIGKILL'));
   for (const mount of ['/live', '/other']) {
-    await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount })) > 16_000, 10_000, `${mount} audio`);
+    await relay.waitForMetric('relaycast_source_received_bytes_total', { mount }, (v) => v > 16_000, 10_000);
   }
 
   const fileBytes = readFileSync(intro);

@@ -50,8 +50,7 @@ function tagsOf(l: RawListener): number[] {
 }
 
 test('a drop moves listeners to the fallback at a frame boundary and the return brings them back; nothing lost, nobody reconnects', async (t) => {
-  const relay = await RelayProcess.start(['--config', STATION, '--flush-interval-ms', '100']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', STATION, '--flush-interval-ms', '100']);
   const autodj = await SyntheticSource.connect(relay.ingestPort, { mount: '/autodj', tag: AUTODJ_TAG });
   t.after(() => autodj.close());
   autodj.send(40);
@@ -136,8 +135,8 @@ test('a drop moves listeners to the fallback at a frame boundary and the return 
 });
 
 test("a listener of a mount without a source hears its fallback instead of a 404, and counts as that mount's", async (t) => {
-  const relay = await RelayProcess.start(['--config', STATION]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', STATION]);
+  relay.expectWarnings('MOUNT_NOT_FOUND');
   const autodj = await SyntheticSource.connect(relay.ingestPort, { mount: '/autodj', tag: AUTODJ_TAG });
   t.after(() => autodj.close());
   autodj.send(60);
@@ -185,8 +184,7 @@ function stop(child: ChildProcess): void {
 
 test('ffmpeg on /live and /autodj: a recording across the drop, the fallback and the return decodes with no error', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
-  const relay = await RelayProcess.start(['--config', STATION]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', STATION]);
   const autodj = toneSource(relay, '/autodj', 330, 44100);
   t.after(() => stop(autodj));
   let live = toneSource(relay, '/live', 880, 44100);
@@ -222,35 +220,41 @@ test('ffmpeg on /live and /autodj: a recording across the drop, the fallback and
   );
 });
 
-test('a fallback of another sample rate is refused: logged, counted, and the listener ends cleanly instead of hearing a format it cannot decode', async (t) => {
+test('a fallback of another sample rate is refused: logged, counted; a listener stays where it is, or ends cleanly when its mount is gone', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
-  const relay = await RelayProcess.start(['--config', STATION]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', STATION]);
+  relay.expectWarnings('fallback refused: the streams differ in codec, sample rate or channels');
   const autodj = toneSource(relay, '/autodj', 330, 48000);
   t.after(() => stop(autodj));
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/autodj' }, (v) => v > 16_000, 10_000);
+  // Arrives while /live has no source: hears the 48 kHz fallback.
+  const early = new RawListener(relay.ingestPort, '/live', { http10: true });
+  t.after(() => early.destroy());
+  await waitFor(() => early.bodyBytes > 16_000, 10_000, 'the fallback');
   const live = toneSource(relay, '/live', 880, 44100);
   t.after(() => stop(live));
-  await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/autodj', 10_000);
-  await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/live', 10_000);
-  await waitFor(
-    async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/live' })) > 16_000,
-    10_000,
-    'live audio',
-  );
-  await waitFor(
-    async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/autodj' })) > 16_000,
-    10_000,
-    'fallback audio',
-  );
-  const listener = new RawListener(relay.ingestPort, '/live', { http10: true });
-  t.after(() => listener.destroy());
-  await waitFor(() => listener.bodyBytes > 16_000, 10_000, 'live bytes');
+  // /live returns at 44.1 kHz: the early listener's decoder is set up for 48 kHz, so it stays.
+  const kept = await relay.waitForLog((l) => l.msg === 'fallback refused: the streams differ in codec, sample rate or channels', 10_000);
+  assert.equal(kept.direction, 'override');
+  assert.equal(kept.heard, 'mp3 48000 Hz 2 ch');
+  assert.equal(kept.offered, 'mp3 44100 Hz 2 ch');
+  assert.equal(await relay.metric('relaycast_fallback_moves_total', { mount: '/live', result: 'mismatch' }), 1);
+  assert.equal(await relay.metric('relaycast_listeners_on_fallback', { mount: '/live' }), 1);
+  assert.equal(early.closed, false);
+
+  // A listener of live /live: when /live drops, the 48 kHz fallback is refused and it ends cleanly.
+  const onLive = new RawListener(relay.ingestPort, '/live', { http10: true });
+  t.after(() => onLive.destroy());
+  await waitFor(() => onLive.bodyBytes > 16_000, 10_000, 'live bytes');
   stop(live);
-  const refused = await relay.waitForLog((l) => l.msg === 'fallback refused: the streams differ in codec, sample rate or channels', 10_000);
+  const refused = await relay.waitForLog(
+    (l) => l.msg === 'fallback refused: the streams differ in codec, sample rate or channels' && l.direction === 'fallback',
+    10_000,
+  );
   assert.equal(refused.heard, 'mp3 44100 Hz 2 ch');
   assert.equal(refused.offered, 'mp3 48000 Hz 2 ch');
-  await waitFor(() => listener.cleanEnd, 5000, 'a clean end');
-  assert.equal(await relay.metric('relaycast_fallback_moves_total', { mount: '/live', result: 'mismatch' }), 1);
+  await waitFor(() => onLive.cleanEnd, 5000, 'a clean end');
   const left = await relay.waitForLog((l) => l.msg === 'listener disconnected');
   assert.equal(left.reason, 'source_gone');
+  assert.equal(early.closed, false, 'the listener on the fallback is untouched');
 });

@@ -65,8 +65,8 @@ function titleUpdate(port: number, mount: string, auth: string, song: string) {
 }
 
 test('three mounts, three passwords: each encoder only on its own mount, the others refused 401, unlisted ones 403', async (t) => {
-  const relay = await RelayProcess.start(['--config', configFile(stationYaml()), '--admin-password', ADMIN]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', configFile(stationYaml()), '--admin-password', ADMIN]);
+  relay.expectWarnings('AUTH_REQUIRED', 'MOUNT_UNLISTED', 'ADMIN_AUTH_REQUIRED');
   let refused = 0;
   for (const mount of MOUNTS) {
     for (const other of MOUNTS) {
@@ -132,8 +132,8 @@ test('three mounts, three passwords: each encoder only on its own mount, the oth
 });
 
 test('a hidden mount plays but is not listed; a mount allowing only MP3 refuses Ogg with 415', async (t) => {
-  const relay = await RelayProcess.start(['--config', configFile(stationYaml())]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', configFile(stationYaml())]);
+  relay.expectWarnings('MOUNT_NOT_FOUND', 'CONTENT_TYPE_NOT_ALLOWED');
   const hidden = await SyntheticSource.connect(relay.ingestPort, { mount: '/hidden' });
   t.after(() => hidden.close());
   hidden.send(40);
@@ -156,8 +156,8 @@ test('a hidden mount plays but is not listed; a mount allowing only MP3 refuses 
 
 test('a reload changes a limit and a password while 200 listeners and three sources stay, every frame delivered; a broken file is refused whole', async (t) => {
   const file = configFile(stationYaml());
-  const relay = await RelayProcess.start(['--config', file, '--admin-password', ADMIN]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--config', file, '--admin-password', ADMIN]);
+  relay.expectWarnings('MOUNT_FULL', 'ADMIN_AUTH_REQUIRED', 'RELOAD_REFUSED', 'config reload refused; the running config stays');
   const sources = new Map<string, SyntheticSource>();
   for (const mount of MOUNTS) {
     const source = await SyntheticSource.connect(relay.ingestPort, { mount, password: PASSWORDS[mount] });

@@ -164,6 +164,8 @@ export class MountRegistry {
       mount = new Mount<Listener>(name, contentType, info, ringBytes, settings);
       this.mounts.set(name, mount);
       this.metrics.initMount(name);
+      // Its own listeners may already be hearing its fallback: count them again.
+      this.updateGauges(name);
       this.metrics.ringBytes.inc(mount.ring.capacityBytes);
       this.metrics.mounts.set(this.mounts.size);
     }
