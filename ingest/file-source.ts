@@ -69,7 +69,7 @@ export class FileSource {
     const input = this.deps.registry.attachFileSource(this.mount, contentType, { name: basename(this.path) }, this.path);
     this.input = input;
     updateMountTitle(this.deps, input.mount, title, '', 'file-tags');
-    this.deps.log.info({ mount: this.mount, file: this.path, contentType }, 'fallback file playing');
+    let announced = false;
     const startedAtMs = performance.now();
     let mediaMs = 0;
     const frameFormat = frameFormatOf(contentType);
@@ -84,6 +84,11 @@ export class FileSource {
         // The ring asks for one turn of the event loop when fan-out must catch up first.
         if (!input.write(frame.bytes)) await nextTurn();
         mediaMs += frame.durationMs;
+        // Once a second of it is in the ring, listeners can be sent here.
+        if (!announced && mediaMs >= 1000) {
+          announced = true;
+          this.deps.log.info({ mount: this.mount, file: this.path, contentType }, 'fallback file playing');
+        }
       }
       if (frames === 0) throw new Error('the file holds no audio frames or pages');
     }

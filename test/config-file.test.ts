@@ -61,6 +61,15 @@ describe('config file', () => {
     assert.deepEqual(file.mounts['/autodj.ogg'], {});
   });
 
+  test('a flag that repeats takes a YAML list; one that does not refuses it', () => {
+    const collect = (raw: string, previous: unknown) => [...((previous as string[] | undefined) ?? []), raw];
+    const options = [...OPTIONS, new Option('--tls-cert <file>').argParser(collect)];
+    const file = parseConfigText('tls-cert: [a.pem, b.pem]\n', 'station.yaml', options);
+    assert.deepEqual(file.flags.tlsCert, ['a.pem', 'b.pem']);
+    assert.deepEqual(parseConfigText('tls-cert: a.pem\n', 'station.yaml', options).flags.tlsCert, ['a.pem']);
+    assert.deepEqual(errorsOf('port: [1, 2]\n'), ['1:7 port: --port takes one value']);
+  });
+
   test('an empty file is an empty config', () => {
     const file = parseConfigText('', 'station.yaml', OPTIONS);
     assert.deepEqual(file.flags, {});

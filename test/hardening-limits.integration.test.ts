@@ -22,8 +22,7 @@ async function seriesCounts(relay: RelayProcess): Promise<{ all: number; mounted
 }
 
 test('the series of mounts that came and went are removed: the scrape returns to its baseline after 150 mounts', async (t) => {
-  const relay = await RelayProcess.start(['--source-grace-ms', '0']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--source-grace-ms', '0']);
   const baseline = await seriesCounts(relay);
   assert.equal(baseline.mounted, 0);
   const one = await SyntheticSource.connect(relay.ingestPort, { mount: '/one' });
@@ -47,8 +46,8 @@ test('the series of mounts that came and went are removed: the scrape returns to
 });
 
 test('a mount name longer than 256 bytes is refused BAD_MOUNT', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
+  relay.expectWarnings('BAD_MOUNT');
   const res = await rawRequest(
     relay.ingestPort,
     `PUT /${'n'.repeat(7900)} HTTP/1.1\r\nHost: x\r\n${basic('source', PASSWORD)}Content-Type: audio/mpeg\r\n\r\n`,
@@ -60,8 +59,8 @@ test('a mount name longer than 256 bytes is refused BAD_MOUNT', async (t) => {
 });
 
 test('--max-mounts refuses a source for a new mount with 503 MOUNT_LIMIT and Retry-After; relaycast_ring_bytes counts the rings', async (t) => {
-  const relay = await RelayProcess.start(['--max-mounts', '2']);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--max-mounts', '2']);
+  relay.expectWarnings('MOUNT_LIMIT');
   const a = await SyntheticSource.connect(relay.ingestPort, { mount: '/a' });
   const b = await SyntheticSource.connect(relay.ingestPort, { mount: '/b' });
   t.after(() => {
@@ -83,9 +82,9 @@ test('--max-mounts refuses a source for a new mount with 503 MOUNT_LIMIT and Ret
 });
 
 test('password guessing from one address is refused 429 AUTH_RATE_LIMITED past 10 failures, on every port; the log says it once with a count', async (t) => {
-  const relay = await RelayProcess.start(['--admin-password', 'limit-admin-pw']);
+  const relay = await RelayProcess.startFor(t, ['--admin-password', 'limit-admin-pw']);
+  relay.expectWarnings('AUTH_REQUIRED', 'AUTH_RATE_LIMITED', 'ADMIN_AUTH_REQUIRED');
   TEST_SECRETS.add('limit-admin-pw');
-  t.after(() => relay.stop());
   const statuses: number[] = [];
   for (let i = 0; i < 40; i++) {
     const res = await rawRequest(
@@ -126,8 +125,8 @@ test('password guessing from one address is refused 429 AUTH_RATE_LIMITED past 1
 });
 
 test('without --admin-password the admin password is generated, printed once, and the source password is not enough', async (t) => {
-  const relay = await RelayProcess.start();
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t);
+  relay.expectWarnings('ADMIN_AUTH_REQUIRED');
   const printed = /admin password \(generated, shown once[^)]*\): (\S+)/.exec(relay.stderr);
   assert.ok(printed, relay.stderr);
   const adminPw = printed[1];
@@ -141,8 +140,7 @@ test('without --admin-password the admin password is generated, printed once, an
 });
 
 test('an operator who sets the admin password equal to the source password gets exactly that', async (t) => {
-  const relay = await RelayProcess.start(['--admin-password', PASSWORD]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, ['--admin-password', PASSWORD]);
   assert.doesNotMatch(relay.stderr, /admin password/);
   const res = await rawRequest(relay.port, `GET /admin/listeners HTTP/1.1\r\nHost: x\r\n${basic('admin', PASSWORD)}\r\n`);
   assert.equal(res.status, 200);

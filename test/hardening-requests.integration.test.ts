@@ -27,6 +27,17 @@ describe('hostile requests', () => {
 
   before(async () => {
     relay = await RelayProcess.start(['--shoutcast-port', '0', '--shoutcast-mount', '/sc', '--admin-password', ADMIN_PW]);
+    // Every refusal here is an attack sent on purpose; anything else at warn fails the relay's stop().
+    relay.expectWarnings(
+      'BAD_HEADER',
+      'MOUNT_NOT_FOUND',
+      'ADMIN_AUTH_REQUIRED',
+      'AUTH_REQUIRED',
+      'BAD_MOUNT',
+      'BAD_REQUEST_LINE',
+      'VERSION_NOT_SUPPORTED',
+      'LISTENER_NOT_FOUND',
+    );
     source = await SyntheticSource.connect(relay.ingestPort, { mount: '/live' });
     source.send(100);
     source.pace(40);

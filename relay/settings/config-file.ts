@@ -96,12 +96,18 @@ function flagValue(option: Option, value: unknown): { value: unknown } | { error
     if (typeof value !== 'boolean') return { error: 'use true or false' };
     return { value };
   }
-  if (value === null || typeof value === 'object') return { error: `give one value, as for --${option.long?.slice(2)}` };
-  const text = String(value);
   const parse = (option as Option & { parseArg?: (raw: string, previous: unknown) => unknown }).parseArg;
-  if (!parse) return { value: text };
+  // A flag given more than once (--tls-cert a --tls-cert b) is a YAML list.
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0 || items.some((item) => item === null || typeof item === 'object')) {
+    return { error: `give one value, or a list for a flag that repeats, as for --${option.long?.slice(2)}` };
+  }
+  if (!parse) return Array.isArray(value) ? { error: `--${option.long?.slice(2)} takes one value` } : { value: String(value) };
   try {
-    return { value: parse(text, undefined) };
+    let parsed: unknown;
+    for (const item of items) parsed = parse(String(item), parsed);
+    if (Array.isArray(value) && !Array.isArray(parsed)) return { error: `--${option.long?.slice(2)} takes one value` };
+    return { value: parsed };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
