@@ -17,6 +17,7 @@ export const ERRORS = {
   MOUNT_RESERVED: { status: 403, reason: 'this path is reserved and cannot be a mount' },
   MOUNT_NOT_FOUND: { status: 404, reason: 'no such mount' },
   LISTENER_NOT_FOUND: { status: 404, reason: 'no such listener on this mount' },
+  ACME_TOKEN_NOT_FOUND: { status: 404, reason: 'no such ACME challenge token' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'method not allowed here' },
   MOUNT_BUSY: { status: 409, reason: 'mount already has a source' },
   CONTENT_TYPE_REQUIRED: { status: 415, reason: 'PUT needs a Content-Type' },

@@ -25,6 +25,10 @@ export class RelayProcess {
   ingestPort = 0;
   /** Set when the relay was started with --shoutcast-port. */
   shoutcastPort = 0;
+  /** Set when the relay was started with --uws-port, --tls-port or --tls-ingest-port. */
+  uwsPort = 0;
+  tlsPort = 0;
+  tlsIngestPort = 0;
   exitCode: number | null = null;
 
   private constructor(child: ChildProcessByStdio<null, Readable, Readable>) {
@@ -49,16 +53,19 @@ export class RelayProcess {
 
   /** Starts a relay with a known password on 127.0.0.1 and waits until it is ready. */
   static async start(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--ingest-port', '0', '--source-password', PASSWORD, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    );
+    const child = spawn(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--source-password', PASSWORD, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     const relay = new RelayProcess(child);
     const ready = await relay.waitForLog((l) => l.msg === 'relay ready', 10_000);
     relay.port = ready.port as number;
-    relay.ingestPort = ready.ingestPort as number;
+    // The front door takes sources too; --ingest-port is only an extra port of the same server.
+    relay.ingestPort = (ready.ingestPort as number | undefined) ?? relay.port;
     relay.shoutcastPort = (ready.shoutcastPort as number | undefined) ?? 0;
+    relay.uwsPort = (ready.uwsPort as number | undefined) ?? 0;
+    relay.tlsPort = (ready.tlsPort as number | undefined) ?? 0;
+    relay.tlsIngestPort = (ready.tlsIngestPort as number | undefined) ?? 0;
     return relay;
   }
 
