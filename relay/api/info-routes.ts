@@ -22,6 +22,8 @@ export interface InfoRequest {
   header(name: string): string | undefined;
   /** host[:port] to use when the request has no usable Host header (HTTP/1.0). */
   fallbackHost: string;
+  /** The request came over TLS (--tls-port, --tls-ingest-port): hand out https URLs. */
+  secure?: boolean;
 }
 
 export interface InfoAnswer {
@@ -78,6 +80,6 @@ function hostOf(req: InfoRequest): string {
 
 function baseUrlOf(ctx: RelayContext, req: InfoRequest): string {
   // Behind a TLS-terminating proxy of the operator's own, hand out https URLs.
-  const https = ctx.config.trustProxy && req.header('x-forwarded-proto')?.trim().toLowerCase() === 'https';
+  const https = req.secure === true || (ctx.config.trustProxy && req.header('x-forwarded-proto')?.trim().toLowerCase() === 'https');
   return `${https ? 'https' : 'http'}://${hostOf(req)}`;
 }

@@ -23,6 +23,8 @@ export interface ApiRequest {
   remote: string;
   /** host[:port] to use when the request has no usable Host header (HTTP/1.0). */
   fallbackHost: string;
+  /** The request came over TLS. */
+  secure?: boolean;
 }
 
 export type ApiAnswer = InfoAnswer;
@@ -42,6 +44,7 @@ export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undef
     query: new URLSearchParams(req.query.toString('utf8')),
     header: req.header,
     fallbackHost: req.fallbackHost,
+    secure: req.secure,
   });
 }
 

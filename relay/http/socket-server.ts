@@ -97,7 +97,7 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
       case 'HEAD':
       case 'OPTIONS': {
         if (head.method !== 'OPTIONS' && serveLocal(ctx, socket, head, where)) return;
-        const answer = answerApi(ctx, apiRequestOf(socket, head, where.remote));
+        const answer = answerApi(ctx, { ...apiRequestOf(socket, head, where.remote), secure: where.port === 'tls-ingest' });
         if (answer) {
           send(socket, head.version, answer);
           return;

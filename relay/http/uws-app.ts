@@ -76,6 +76,7 @@ function serveRequest(ctx: RelayContext, res: HttpResponse, req: HttpRequest, po
       remote: remoteOf(res),
       // uWS refuses HTTP/1.1 without Host, so this is only for a Host we will not echo.
       fallbackHost: 'localhost',
+      secure: port === 'tls',
     });
   } catch (err) {
     refuse(ctx, res, req, err, port);
