@@ -182,7 +182,7 @@ describe('the front door: one port for every source and every player', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body, `${TOKEN}.thumbprint`);
     assert.equal(res.headers.get('content-type'), 'text/plain');
-    for (const path of ['../secret.txt', '..%2f..%2fsecret.txt', 'linked', 'missing-token', '.hidden', '']) {
+    for (const path of ['../../secret.txt', '..%2f..%2fsecret.txt', 'linked', 'missing-token', '.hidden', '']) {
       await expectRefusal(
         `GET /.well-known/acme-challenge/${path} HTTP/1.1\r\nHost: x\r\n\r\n`,
         404,
@@ -208,4 +208,35 @@ describe('the front door: one port for every source and every player', () => {
     await expectRefusal('BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n', 405, 'METHOD_NOT_ALLOWED', /not allowed/);
     await expectRefusal('hello\r\n\r\n', 400, 'BAD_REQUEST_LINE', /malformed request line/);
   });
+});
+
+test('--ingest-port is an extra port of the same server: a source there is heard on --port and vice versa', async (t) => {
+  const relay = await RelayProcess.start(['--ingest-port', '0']);
+  t.after(() => relay.stop());
+  assert.notEqual(relay.ingestPort, relay.port);
+  const viaIngest = await SyntheticSource.connect(relay.ingestPort, { mount: '/a.mp3' });
+  const viaDoor = await SyntheticSource.connect(relay.port, { mount: '/b.mp3' });
+  t.after(() => {
+    viaIngest.close();
+    viaDoor.close();
+  });
+  viaIngest.send(30);
+  viaDoor.send(30);
+  const a = new RawListener(relay.port, '/a.mp3');
+  const b = new RawListener(relay.ingestPort, '/b.mp3', { http10: true });
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
+  await waitFor(() => a.bodyBytes >= 30 * FRAME_BYTES && b.bodyBytes >= 30 * FRAME_BYTES, 5000, 'both listeners');
+  assert.deepEqual(
+    frameSerials(a.body()).serials,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    frameSerials(b.body()).serials,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
+  const status = await rawRequest(relay.ingestPort, 'GET /status.json HTTP/1.0\r\n\r\n');
+  assert.equal(status.status, 200);
 });
