@@ -240,3 +240,42 @@ test('--ingest-port is an extra port of the same server: a source there is heard
   const status = await rawRequest(relay.ingestPort, 'GET /status.json HTTP/1.0\r\n\r\n');
   assert.equal(status.status, 200);
 });
+
+test('with --trust-proxy a PROXY v1 or v2 header on --port gives the listener its address; without, it is taken off and ignored', async (t) => {
+  const listenersOf = async (relay: RelayProcess) => {
+    const res = await rawRequest(
+      relay.port,
+      `GET /admin/listeners?mount=/p.mp3 HTTP/1.0\r\nAuthorization: Basic ${Buffer.from('admin:admin-pw').toString('base64')}\r\n\r\n`,
+    );
+    return (JSON.parse(res.body) as { listeners: Array<{ address: string }> }).listeners.map((l) => l.address).sort();
+  };
+  const v2 = Buffer.alloc(28);
+  Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1').copy(v2, 0);
+  v2.set([0x21, 0x11, 0x00, 12, 192, 0, 2, 44, 127, 0, 0, 1, 0x9c, 0x40, 0x1f, 0x40], 12);
+  const v1 = Buffer.from('PROXY TCP4 198.51.100.7 127.0.0.1 40000 8000\r\n');
+  for (const trusted of [true, false]) {
+    const relay = await RelayProcess.start(['--admin-password', 'admin-pw', ...(trusted ? ['--trust-proxy'] : [])]);
+    t.after(() => relay.stop());
+    const source = await SyntheticSource.connect(relay.port, { mount: '/p.mp3' });
+    t.after(() => source.close());
+    source.send(20);
+    const sockets = [v2, v1].map((header) => {
+      const socket = net.connect({ port: relay.port, host: '127.0.0.1' }, () => {
+        socket.write(Buffer.concat([header, Buffer.from('GET /p.mp3 HTTP/1.0\r\n\r\n')]));
+      });
+      socket.on('data', () => undefined).on('error', () => undefined);
+      return socket;
+    });
+    t.after(() => {
+      for (const s of sockets) s.destroy();
+    });
+    await waitFor(async () => (await listenersOf(relay)).length === 2, 5000, 'both proxied listeners');
+    const addresses = await listenersOf(relay);
+    if (trusted) assert.deepEqual(addresses, ['192.0.2.44', '198.51.100.7']);
+    else
+      assert.ok(
+        addresses.every((a) => /^127\.0\.0\.1:\d+$/.test(a)),
+        addresses.join(' '),
+      );
+  }
+});

@@ -22,6 +22,7 @@ import { enableIcy } from '../core/icy-interleaver.js';
 import { clientAddress } from './client-address.js';
 import { streamHeaders } from './listener-headers.js';
 import { acmeChallengeAnswer, ACME_PREFIX } from './acme-challenge.js';
+import { readProxyHeader } from './proxy-header.js';
 import { SocketSink } from './socket-sink.js';
 
 /** How long a refused peer may take to read our answer before it is cut. */
@@ -40,6 +41,8 @@ interface Where {
   method: string;
   target: string;
   port: SocketPort;
+  /** The source address of a PROXY protocol header, if the connection began with one. */
+  proxied?: string;
 }
 
 /** Serves one connection (a plain socket, or a TLS socket once its handshake is done). */
@@ -47,8 +50,36 @@ export function acceptConnection(ctx: RelayContext, socket: Socket | TLSSocket, 
   const reader = new HeadReader();
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   const headerTimer = setTimeout(onHeaderTimeout, ctx.config.headerTimeoutMs);
+  // A TCP proxy's PROXY header comes first, outside TLS; undefined once looked for.
+  let proxyPrefix: Buffer | undefined = port === 'tls-ingest' ? undefined : Buffer.alloc(0);
+  let proxied: string | undefined;
 
   function onHeadData(chunk: Buffer): void {
+    if (proxyPrefix) {
+      const bytes = proxyPrefix.length > 0 ? Buffer.concat([proxyPrefix, chunk]) : chunk;
+      const found = readProxyHeader(bytes);
+      if (found.kind === 'partial') {
+        proxyPrefix = bytes;
+        return;
+      }
+      proxyPrefix = undefined;
+      if (found.kind === 'invalid') {
+        done();
+        refuse(ctx, socket, 'HTTP/1.0', new RelayError('BAD_REQUEST_LINE', 'malformed PROXY protocol header'), {
+          remote,
+          method: '?',
+          target: '?',
+          port,
+        });
+        return;
+      }
+      chunk = bytes;
+      if (found.kind === 'header') {
+        proxied = found.address;
+        chunk = bytes.subarray(found.length);
+        if (chunk.length === 0) return;
+      }
+    }
     let parsed: { head: RequestHead; rest: Buffer } | undefined;
     try {
       parsed = reader.push(chunk);
@@ -59,7 +90,7 @@ export function acceptConnection(ctx: RelayContext, socket: Socket | TLSSocket, 
     }
     if (!parsed) return;
     done();
-    dispatch(ctx, socket, parsed.head, parsed.rest, { remote, method: parsed.head.method, target: parsed.head.target, port });
+    dispatch(ctx, socket, parsed.head, parsed.rest, { remote, method: parsed.head.method, target: parsed.head.target, port, proxied });
   }
 
   function onHeaderTimeout(): void {
@@ -166,7 +197,10 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     return;
   }
   const listener = ctx.registry.addListener(name, {
-    remoteAddress: clientAddress({ socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for') }, ctx.config.trustProxy),
+    remoteAddress: clientAddress(
+      { socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for'), proxied: where.proxied },
+      ctx.config.trustProxy,
+    ),
     userAgent: head.headers.get('user-agent') ?? '',
     acceptedAtMs,
     transport: 'socket',
