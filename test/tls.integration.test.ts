@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { FRAME_BYTES, RawListener, SyntheticSource, frameSerials, requireTool, runTool, startTool } from './support/clients.js';
-import { assertCleanDecode, decodeWithFfmpeg, ffmpegToneSource } from './support/interop.js';
+import { assertCleanDecode, assertMpvPlayed, decodeWithFfmpeg, decodeWithMpv, ffmpegToneSource } from './support/interop.js';
 import { PASSWORD, RelayProcess, SAMPLE_MP3 } from './support/relay-process.js';
 import { makeTestCa, type TestCa } from './support/tls-certs.js';
 import { TlsListener, peerFingerprint } from './support/tls-clients.js';
@@ -223,6 +223,45 @@ describe('HTTPS on --tls-port and TLS sources on --tls-ingest-port', () => {
     assert.equal(await audio.evaluate((a: HTMLAudioElement) => a.error === null && !a.paused), true);
   });
 
+  test('mpv and GStreamer (souphttpsrc, verifying against the test CA) play a live MP3 over HTTPS', async (t) => {
+    if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'mpv') || !requireTool(t, 'gst-launch-1.0')) return;
+    const encoder = ffmpegToneSource(relay, '/players.mp3', {
+      codec: ['-c:a', 'libmp3lame', '-b:a', '128k'],
+      format: 'mp3',
+      contentType: 'audio/mpeg',
+    });
+    t.after(() => encoder.kill('SIGKILL'));
+    await waitFor(
+      async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/players.mp3' })) > 65536,
+      20_000,
+      'a burst',
+    );
+    const url = `https://localhost:${relay.tlsPort}/players.mp3`;
+    assertMpvPlayed(await decodeWithMpv(url, 6), 'mp3');
+    const gst = await runTool(
+      'gst-launch-1.0',
+      [
+        '-q',
+        'souphttpsrc',
+        `location=${url}`,
+        `ssl-ca-file=${ca.caCert}`,
+        'ssl-strict=true',
+        '!',
+        'decodebin',
+        '!',
+        'audioconvert',
+        '!',
+        'identity',
+        'eos-after=300',
+        '!',
+        'fakesink',
+        'sync=false',
+      ],
+      30_000,
+    );
+    assertCleanDecode('gst-launch', gst);
+  });
+
   test('ffmpeg (-tls 1, PUT) and ezstream (libshout, HTTPS) stream to --tls-ingest-port and are decoded from the front door', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'ezstream')) return;
     const ffmpeg = startTool('ffmpeg', [
@@ -286,3 +325,37 @@ function ezstreamTlsConfig(port: number, caFile: string): string {
 </ezstream>
 `;
 }
+
+test("the CLI refuses TLS flags that cannot work: no certificate (exit 2), a key that is not the certificate's (exit 1, naming the file)", async (t) => {
+  const { CLI } = await import('./support/relay-process.js');
+  const noCert = await runTool(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0'], 10_000);
+  assert.equal(noCert.code, 2);
+  assert.match(noCert.stderr, /--tls-port and --tls-ingest-port need --tls-cert FILE and --tls-key FILE/);
+  const ca = makeTestCa();
+  t.after(() => ca.remove());
+  const one = ca.issue('one', ['one.test']);
+  const two = ca.issue('two', ['two.test']);
+  const mismatch = await runTool(
+    process.execPath,
+    [
+      CLI,
+      'relay',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--tls-port',
+      '0',
+      '--tls-cert',
+      one.cert,
+      '--tls-key',
+      two.key,
+      '--log-format',
+      'json',
+    ],
+    10_000,
+  );
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.stdout, /"msg":"cannot start"/);
+  assert.ok(mismatch.stdout.includes(`${two.key} is not the key of ${one.cert}`), mismatch.stdout);
+});
