@@ -5,9 +5,8 @@
 // when a file in their directories changes (fs.watch, debounced: nothing
 // polls). A reload never drops a connection: open streams keep their TLS
 // session; new handshakes get the new certificates. A refused set changes
-// nothing. uWS: every name is registered by SNI (addServerName +
-// domain(name) routes), because only SNI names can be swapped in this build;
-// a client that sends no SNI gets the first certificate as loaded at start.
+// nothing. uWS: a new SSLApp per generation (tls-uws-door.ts), since this
+// build cannot swap its default (non-SNI) certificate in place.
 
 import { dirname, basename } from 'node:path';
 import { watch, type FSWatcher } from 'node:fs';
@@ -17,8 +16,7 @@ import client from 'prom-client';
 import type { RelayContext } from '../api/context.js';
 import { acceptConnection } from './socket-server.js';
 import { loadTlsSet, removeSnapshotDir, removeSnapshots, type TlsSet } from './tls-certificates.js';
-import { registerListenerRoutes } from './uws-app.js';
-import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './uws.js';
+import { UwsTlsDoor } from './tls-uws-door.js';
 
 /** certbot writes a certificate and its key one after the other: wait for both. */
 const WATCH_DEBOUNCE_MS = 1000;
@@ -38,19 +36,7 @@ export async function startTlsDoors(ctx: RelayContext, serveNet: ServeNet): Prom
   const metrics = tlsMetrics(ctx);
   let current: TlsSet = loadTlsSet(config.tlsCertFiles, config.tlsKeyFiles, 1);
 
-  let app: TemplatedApp | undefined;
-  let listenSocket: us_listen_socket | undefined;
-  let tlsPort: number | undefined;
-  let uwsNames: string[] = [];
-  if (config.tlsPort !== undefined) {
-    const first = current.pairs[0];
-    app = uws.SSLApp({ cert_file_name: first.snapshotCert, key_file_name: first.snapshotKey });
-    // The default routes first: domain() below changes where later routes go.
-    registerListenerRoutes(ctx, app, 'tls');
-    uwsNames = addUwsNames(ctx, app, current);
-    listenSocket = await listenTls(app, config.host, config.tlsPort);
-    tlsPort = uws.us_socket_local_port(listenSocket);
-  }
+  const uwsDoor = config.tlsPort === undefined ? undefined : await UwsTlsDoor.open(ctx, config.host, config.tlsPort, current);
 
   let contexts = secureContextsOf(current);
   let ingest: tls.Server | undefined;
@@ -94,9 +80,13 @@ export async function startTlsDoors(ctx: RelayContext, serveNet: ServeNet): Prom
       log.debug({ reason }, 'TLS certificates unchanged');
       return true;
     }
-    if (app) {
-      for (const name of uwsNames) app.removeServerName(name);
-      uwsNames = addUwsNames(ctx, app, next);
+    try {
+      await uwsDoor?.swap(next);
+    } catch (err) {
+      removeSnapshots(next);
+      metrics.refused();
+      log.error({ err: (err as Error).message, reason, generation: current.generation }, 'TLS reload refused; the old certificates stay');
+      return false;
     }
     contexts = secureContextsOf(next);
     if (ingest) ingest.setSecureContext({ cert: next.pairs[0].certPem, key: next.pairs[0].keyPem });
@@ -110,33 +100,18 @@ export async function startTlsDoors(ctx: RelayContext, serveNet: ServeNet): Prom
   const watchers = watchFiles([...config.tlsCertFiles, ...config.tlsKeyFiles], () => void reload('file changed'), ctx);
 
   return {
-    tlsPort,
+    tlsPort: uwsDoor?.port,
     tlsIngestPort,
     reload,
     stopAccepting() {
-      if (listenSocket) uws.us_listen_socket_close(listenSocket);
-      listenSocket = undefined;
+      uwsDoor?.stopAccepting();
       for (const w of watchers) w.close();
     },
     close() {
-      app?.close();
+      uwsDoor?.close();
       removeSnapshotDir();
     },
   };
-}
-
-/** Registers every name of every pair by SNI, with the routes under domain(name); the first pair wins a name. */
-function addUwsNames(ctx: RelayContext, app: TemplatedApp, set: TlsSet): string[] {
-  const added: string[] = [];
-  for (const pair of set.pairs) {
-    for (const name of pair.names) {
-      if (added.includes(name)) continue;
-      app.addServerName(name, { cert_file_name: pair.snapshotCert, key_file_name: pair.snapshotKey });
-      registerListenerRoutes(ctx, app.domain(name), 'tls');
-      added.push(name);
-    }
-  }
-  return added;
 }
 
 function secureContextsOf(set: TlsSet): Map<string, SecureContext> {
@@ -191,15 +166,6 @@ function watchFiles(files: readonly string[], onChange: () => void, ctx: RelayCo
     }
   }
   return watchers;
-}
-
-function listenTls(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
-  return new Promise((resolve, reject) => {
-    listenExclusive(app, host, port, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new Error(`cannot listen on ${host}:${port} for --tls-port (in use, or not an address of this machine)`));
-    });
-  });
 }
 
 function tlsMetrics(ctx: RelayContext) {
