@@ -1,5 +1,5 @@
 # relaycast on Debian slim (glibc: uWebSockets.js does not load on musl/Alpine).
-# Build: docker build -t relaycast .   Run: docker run -p 8000:8000 -p 8001:8001 relaycast
+# Build: docker build -t relaycast .   Run: docker run -p 8000:8000 relaycast
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
@@ -19,7 +19,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY samples ./samples
 USER node
-EXPOSE 8000 8001
+EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \
   CMD node -e "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -20,7 +20,7 @@ export interface SourcePeer {
   method: string;
   target: string;
   /** The port's name in refusal logs and metrics. */
-  port: 'listener' | 'ingest';
+  port: 'listener' | 'ingest' | 'tls-ingest';
 }
 
 export function acceptSource(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, peer: SourcePeer): void {

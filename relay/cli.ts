@@ -20,8 +20,9 @@ import {
 } from './config.js';
 import { RelayError } from './errors.js';
 import { createLogger } from './log.js';
+import { startRelay, type RunningRelay } from './relay-server.js';
+import type { Logger } from 'pino';
 import { applyConfigFile, ConfigFileError, configFileOptions, loadedConfigOf, registerConfigCommand } from './settings/config-command.js';
-import { startRelay } from './relay-server.js';
 import { createReloader } from './settings/reload.js';
 import { stationSettings } from './settings/station.js';
 
@@ -29,7 +30,13 @@ const EXIT_USAGE = 2;
 /** What Icecast's sample icecast.xml sets every password to. */
 const ICECAST_SHIPPED_PASSWORD = 'hackme';
 
-function opt(flags: string, description: string, env: string, parse?: (raw: string) => unknown, defaultValue?: unknown): Option {
+function opt(
+  flags: string,
+  description: string,
+  env: string,
+  parse?: (raw: string, previous: unknown) => unknown,
+  defaultValue?: unknown,
+): Option {
   const option = new Option(flags, description).env(env);
   if (parse) option.argParser(parse);
   if (defaultValue !== undefined) option.default(defaultValue);
@@ -49,17 +56,30 @@ export function buildProgram(): Command {
 
   program
     .command('relay')
-    .description('run the relay: listeners on --port, sources (and HTTP/1.0 players) on --ingest-port')
+    .description('run the relay: every source and every player on --port (8000), as Icecast')
     .addOption(opt('--host <addr>', 'address to listen on', 'RELAYCAST_HOST', undefined, DEFAULTS.host))
-    .addOption(opt('--port <n>', 'listener port (HTTP/1.1, uWS)', 'RELAYCAST_PORT', port, DEFAULTS.port))
-    .addOption(opt('--ingest-host <addr>', 'address for the ingest port (default: --host)', 'RELAYCAST_INGEST_HOST'))
+    .addOption(
+      opt(
+        '--port <n>',
+        'the front door: sources (PUT, SOURCE), players (HTTP/1.0 and 1.1), status, admin',
+        'RELAYCAST_PORT',
+        port,
+        DEFAULTS.port,
+      ),
+    )
+    .addOption(
+      opt(
+        '--ingest-host <addr>',
+        'address for --ingest-port, --shoutcast-port and --tls-ingest-port (default: --host)',
+        'RELAYCAST_INGEST_HOST',
+      ),
+    )
     .addOption(
       opt(
         '--ingest-port <n>',
-        'ingest port: sources (PUT/SOURCE) and HTTP/1.0 listeners',
+        'an extra port served exactly like --port (off; e.g. 8001 for encoders set up for older relaycast)',
         'RELAYCAST_INGEST_PORT',
         port,
-        DEFAULTS.ingestPort,
       ),
     )
     .addOption(
@@ -182,7 +202,7 @@ export function buildProgram(): Command {
     .addOption(
       opt(
         '--shoutcast-port <n>',
-        'port for SHOUTcast v1 sources (off unless given; conventionally --ingest-port + 1)',
+        'port for SHOUTcast v1 sources (off unless given; conventionally --port + 1)',
         'RELAYCAST_SHOUTCAST_PORT',
         port,
       ),
@@ -224,13 +244,50 @@ export function buildProgram(): Command {
         'RELAYCAST_TRUST_PROXY',
       ),
     )
+    // --- front door and HTTPS (issue 15) ---
+    .addOption(
+      opt(
+        '--uws-port <n>',
+        'plain uWS HTTP/1.1 listener port, e.g. behind an HTTP/1.1 proxy (off; chunked, no HTTP/1.0)',
+        'RELAYCAST_UWS_PORT',
+        port,
+      ),
+    )
+    .addOption(
+      opt(
+        '--tls-port <n>',
+        'HTTPS (uWS): listeners, status, admin, titles (off; needs --tls-cert and --tls-key)',
+        'RELAYCAST_TLS_PORT',
+        port,
+      ),
+    )
+    .addOption(
+      opt(
+        '--tls-ingest-port <n>',
+        'our own server under TLS: sources over TLS, and every player (off; needs --tls-cert)',
+        'RELAYCAST_TLS_INGEST_PORT',
+        port,
+      ),
+    )
+    .addOption(
+      opt(
+        '--tls-cert <file>',
+        'PEM certificate chain; repeat for more names (SNI), paired in order with --tls-key',
+        'RELAYCAST_TLS_CERT',
+        collect,
+      ),
+    )
+    .addOption(opt('--tls-key <file>', 'PEM private key of the --tls-cert at the same position', 'RELAYCAST_TLS_KEY', collect))
+    .addOption(
+      opt('--acme-webroot <dir>', 'serve /.well-known/acme-challenge/ from DIR (certbot --webroot -w DIR)', 'RELAYCAST_ACME_WEBROOT'),
+    )
     .action(runRelay);
 
   program
     .command('push')
     .description('push an MP3 or AAC (ADTS) file to a relay in real time, paced by frame durations')
     .argument('<file>', 'an .mp3 or .aac file')
-    .addOption(opt('--url <url>', 'where to push: http://source:PASSWORD@host:8001/mount', 'RELAYCAST_PUSH_URL').makeOptionMandatory())
+    .addOption(opt('--url <url>', 'where to push: http://source:PASSWORD@host:8000/mount', 'RELAYCAST_PUSH_URL').makeOptionMandatory())
     .addOption(opt('--loop', 'start the file again at its end, forever', 'RELAYCAST_PUSH_LOOP'))
     .addOption(opt('--content-type <type>', 'override the type guessed from the file name', 'RELAYCAST_PUSH_CONTENT_TYPE'))
     .addOption(opt('--name <text>', 'stream name sent as ice-name', 'RELAYCAST_PUSH_NAME'))
@@ -248,10 +305,23 @@ export function buildProgram(): Command {
 
 interface RelayFlags extends RelayConfigInput {
   sourcePassword?: string;
+  tlsCert?: string[];
+  tlsKey?: string[];
+}
+
+/** A flag that may be given more than once. */
+function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }
 
 function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
-  return buildConfig({ ...flags, logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true) });
+  const { tlsCert, tlsKey, ...rest } = flags;
+  return buildConfig({
+    ...rest,
+    tlsCertFiles: tlsCert,
+    tlsKeyFiles: tlsKey,
+    logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true),
+  });
 }
 
 async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
@@ -268,45 +338,7 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
   });
-  const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const listenUrl = `http://${shown(config.host)}:${relay.port}/listen`;
-  const legacyUrl = `http://${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
-  const pushUrl = `http://source:${config.sourcePasswordGenerated ? '<password>' : '***'}@${shown(config.ingestHost)}:${relay.ingestPort}/listen`;
-  const metricsUrl =
-    relay.metricsPort === undefined
-      ? `http://${shown(config.host)}:${relay.port}/metrics`
-      : `http://${shown(config.metricsHost)}:${relay.metricsPort}/metrics`;
-  log.info(
-    {
-      port: relay.port,
-      ingestPort: relay.ingestPort,
-      shoutcastPort: relay.shoutcastPort,
-      metricsPort: relay.metricsPort,
-      listenUrl,
-      legacyUrl,
-      pushUrl,
-      metricsUrl,
-    },
-    'relay ready',
-  );
-  const lines = [
-    `relaycast is running.`,
-    `  push a stream:   ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:PASSWORD@${shown(config.ingestHost)}:${relay.ingestPort}/listen`,
-    `  listen:          ${listenUrl}`,
-    `  HTTP/1.0 players (mpg123, old radios): ${legacyUrl}`,
-    `  status page:     http://${shown(config.host)}:${relay.port}/`,
-    `  metrics:         ${metricsUrl}`,
-  ];
-  if (relay.shoutcastPort !== undefined) {
-    lines.push(`  SHOUTcast v1 sources: ${shown(config.ingestHost)}:${relay.shoutcastPort} (mount ${config.shoutcastMount})`);
-  }
-  if (config.sourcePasswordGenerated) {
-    lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);
-  }
-  if (config.adminPasswordGenerated) {
-    lines.push(`  admin password (generated, shown once; set --admin-password to choose one): ${config.adminPassword}`);
-  }
-  process.stderr.write(`${lines.join('\n')}\n`);
+  printReady(config, relay, log);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -335,10 +367,8 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  if (!loaded) {
-    // No file to re-read; SIGHUP must not end the relay (its default would).
-    process.on('SIGHUP', () => log.info('SIGHUP: no --config or --icecast-config to reload'));
-  } else {
+  let reloadConfig: (() => void) | undefined;
+  if (loaded) {
     log.info(
       { file: loaded.file.file, settings: Object.keys(loaded.file.flags), mounts: Object.keys(loaded.file.mounts) },
       'config file read',
@@ -354,11 +384,61 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
     }
     const reload = createReloader({ command, config, build: configFromFlags, apply: relay.applyStation, metrics: relay.ctx.metrics, log });
     relay.ctx.control.reload = reload;
-    process.on('SIGHUP', () => {
-      log.info('SIGHUP: reloading the config file');
-      reload();
-    });
+    reloadConfig = () => void reload();
   }
+  // SIGHUP re-reads the config file (when there is one) and the TLS certificates, and never ends
+  // the process, as its default would.
+  process.on('SIGHUP', () => {
+    log.info({ config: loaded?.file.file ?? null }, 'SIGHUP: reloading');
+    reloadConfig?.();
+    void relay.reloadTls('SIGHUP');
+  });
+}
+
+function printReady(config: Readonly<RelayConfig>, relay: RunningRelay, log: Logger): void {
+  const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const door = `${shown(config.host)}:${relay.port}`;
+  const listenUrl = `http://${door}/listen`;
+  const password = config.sourcePasswordGenerated ? '<password>' : '***';
+  const pushUrl = `http://source:${password}@${door}/listen`;
+  const metricsUrl =
+    relay.metricsPort === undefined ? `http://${door}/metrics` : `http://${shown(config.metricsHost)}:${relay.metricsPort}/metrics`;
+  const tlsUrl = relay.tlsPort === undefined ? undefined : `https://${shown(config.host)}:${relay.tlsPort}/listen`;
+  log.info(
+    {
+      port: relay.port,
+      ingestPort: relay.ingestPort,
+      shoutcastPort: relay.shoutcastPort,
+      metricsPort: relay.metricsPort,
+      uwsPort: relay.uwsPort,
+      tlsPort: relay.tlsPort,
+      tlsIngestPort: relay.tlsIngestPort,
+      listenUrl,
+      pushUrl,
+      tlsUrl,
+      metricsUrl,
+    },
+    'relay ready',
+  );
+  const lines = [
+    `relaycast is running.`,
+    `  every player:    ${listenUrl}`,
+    `  every encoder:   ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:PASSWORD@${door}/listen  (or host ${shown(config.host)}, port ${relay.port}, user source)`,
+    `  status page:     http://${door}/`,
+    `  metrics:         ${metricsUrl}`,
+  ];
+  if (tlsUrl) lines.push(`  HTTPS players:   ${tlsUrl}`);
+  if (relay.tlsIngestPort !== undefined) lines.push(`  TLS encoders:    ${shown(config.ingestHost)}:${relay.tlsIngestPort} (tls=1)`);
+  if (relay.shoutcastPort !== undefined) {
+    lines.push(`  SHOUTcast v1 sources: ${shown(config.ingestHost)}:${relay.shoutcastPort} (mount ${config.shoutcastMount})`);
+  }
+  if (config.sourcePasswordGenerated) {
+    lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);
+  }
+  if (config.adminPasswordGenerated) {
+    lines.push(`  admin password (generated, shown once; set --admin-password to choose one): ${config.adminPassword}`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 interface PushFlags {

@@ -12,9 +12,11 @@ export type LogFormat = 'json' | 'pretty';
 
 export interface RelayConfig {
   host: string;
+  /** The front door: our HTTP/1.x server takes every source and serves every player here. */
   port: number;
   ingestHost: string;
-  ingestPort: number;
+  /** An extra port of the same server (encoders still set up for 8001); undefined = off. */
+  ingestPort: number | undefined;
   sourcePassword: string;
   /** True when the password was generated at start-up (then it is printed once). */
   sourcePasswordGenerated: boolean;
@@ -52,6 +54,18 @@ export interface RelayConfig {
   metricsPort: number | undefined;
   /** Take a listener's address from X-Forwarded-For / PROXY protocol (only behind a proxy you run). */
   trustProxy: boolean;
+  // --- front door and HTTPS (issue 15) ---
+  /** A plain uWS HTTP/1.1 listener port (behind an HTTP/1.1 proxy); undefined = off. */
+  uwsPort: number | undefined;
+  /** HTTPS on uWS (SSLApp) for listeners, status, admin and titles; undefined = off. */
+  tlsPort: number | undefined;
+  /** Our own server under node:tls: sources (and every player) over TLS; undefined = off. */
+  tlsIngestPort: number | undefined;
+  /** PEM certificate chain files, paired in order with tlsKeyFiles; names come from each certificate. */
+  tlsCertFiles: readonly string[];
+  tlsKeyFiles: readonly string[];
+  /** Directory certbot --webroot writes to; /.well-known/acme-challenge/ is served from it. */
+  acmeWebroot: string | undefined;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -62,7 +76,6 @@ export const MAX_FLUSH_BYTES = RING_HEADROOM_BYTES / 2;
 export const DEFAULTS = {
   host: '0.0.0.0',
   port: 8000,
-  ingestPort: 8001,
   burstBytes: 65536,
   maxLagBytes: 524288,
   slowPolicy: 'drop' as SlowPolicy,
@@ -110,7 +123,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     host: input.host ?? DEFAULTS.host,
     port: input.port ?? DEFAULTS.port,
     ingestHost: input.ingestHost ?? input.host ?? DEFAULTS.host,
-    ingestPort: input.ingestPort ?? DEFAULTS.ingestPort,
+    ingestPort: input.ingestPort,
     sourcePassword: input.sourcePassword || generatePassword(),
     sourcePasswordGenerated: generated,
     adminPassword: input.adminPassword || generatePassword(),
@@ -136,6 +149,7 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     metricsHost: input.metricsHost ?? DEFAULTS.metricsHost,
     metricsPort: input.metricsPort,
     trustProxy: input.trustProxy ?? false,
+    ...frontDoorOf(input),
   };
   validate(config);
   return Object.freeze(config);
@@ -145,9 +159,7 @@ function validate(c: RelayConfig): void {
   const fail = (detail: string): never => {
     throw new RelayError('CONFIG_INVALID', detail);
   };
-  if (c.port === c.ingestPort && c.port !== 0) {
-    fail(`--port and --ingest-port are both ${c.port}; give them different ports`);
-  }
+  validatePorts(c, fail);
   const needed = c.burstBytes + c.maxLagBytes + RING_HEADROOM_BYTES;
   if (c.bufferBytes < needed) {
     fail(
@@ -155,18 +167,56 @@ function validate(c: RelayConfig): void {
         ` + ${RING_HEADROOM_BYTES} headroom; use --buffer-bytes ${needed} or more, or lower the lag`,
     );
   }
-  if (c.metricsPort !== undefined && c.metricsPort !== 0 && (c.metricsPort === c.port || c.metricsPort === c.ingestPort)) {
-    fail(`--metrics-port ${c.metricsPort} is already --port or --ingest-port; give it a port of its own`);
-  }
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
   if (c.flushBytes < 1 || c.flushBytes > MAX_FLUSH_BYTES) fail(`--flush-bytes must be 1 to ${MAX_FLUSH_BYTES}`);
   if (c.sourcePassword.length < 1) fail('--source-password must not be empty');
-  if (c.shoutcastPort !== undefined && c.shoutcastPort !== 0 && (c.shoutcastPort === c.port || c.shoutcastPort === c.ingestPort)) {
-    fail(`--shoutcast-port ${c.shoutcastPort} is already --port or --ingest-port; use another (conventionally --ingest-port + 1)`);
-  }
   try {
     mountNameOf(c.shoutcastMount);
   } catch {
     fail(`--shoutcast-mount ${JSON.stringify(c.shoutcastMount)} is not a mount; use a path like /listen`);
   }
+}
+
+// --- front door and HTTPS (issue 15) ---
+
+type FrontDoor = Pick<RelayConfig, 'uwsPort' | 'tlsPort' | 'tlsIngestPort' | 'tlsCertFiles' | 'tlsKeyFiles' | 'acmeWebroot'>;
+
+function frontDoorOf(input: RelayConfigInput): FrontDoor {
+  return {
+    uwsPort: input.uwsPort,
+    tlsPort: input.tlsPort,
+    tlsIngestPort: input.tlsIngestPort,
+    tlsCertFiles: Object.freeze([...(input.tlsCertFiles ?? [])]),
+    tlsKeyFiles: Object.freeze([...(input.tlsKeyFiles ?? [])]),
+    acmeWebroot: input.acmeWebroot,
+  };
+}
+
+/** Every port given must be its own (0, "the kernel picks", may repeat); TLS needs its files. */
+function validatePorts(c: RelayConfig, fail: (detail: string) => never): void {
+  const ports: Array<[string, number | undefined]> = [
+    ['--port', c.port],
+    ['--ingest-port', c.ingestPort],
+    ['--shoutcast-port', c.shoutcastPort],
+    ['--metrics-port', c.metricsPort],
+    ['--uws-port', c.uwsPort],
+    ['--tls-port', c.tlsPort],
+    ['--tls-ingest-port', c.tlsIngestPort],
+  ];
+  const seen = new Map<number, string>();
+  for (const [flag, port] of ports) {
+    if (port === undefined || port === 0) continue;
+    const other = seen.get(port);
+    if (other) {
+      const hint = flag === '--shoutcast-port' ? ' (conventionally --port + 1)' : '';
+      fail(`${flag} ${port} is already ${other}; give it a port of its own${hint}`);
+    }
+    seen.set(port, flag);
+  }
+  const tls = c.tlsPort !== undefined || c.tlsIngestPort !== undefined;
+  if (tls && c.tlsCertFiles.length === 0) fail('--tls-port and --tls-ingest-port need --tls-cert FILE and --tls-key FILE (PEM)');
+  if (c.tlsCertFiles.length !== c.tlsKeyFiles.length) {
+    fail(`${c.tlsCertFiles.length} --tls-cert but ${c.tlsKeyFiles.length} --tls-key; give one --tls-key per --tls-cert, in the same order`);
+  }
+  if (!tls && c.tlsCertFiles.length > 0) fail('--tls-cert is given but no --tls-port (or --tls-ingest-port) to serve it on');
 }

@@ -27,6 +27,7 @@ export const ERRORS = {
   MOUNT_UNLISTED: { status: 403, reason: 'this mount is not in the config, which refuses unlisted mounts' },
   MOUNT_NOT_FOUND: { status: 404, reason: 'no such mount' },
   LISTENER_NOT_FOUND: { status: 404, reason: 'no such listener on this mount' },
+  ACME_TOKEN_NOT_FOUND: { status: 404, reason: 'no such ACME challenge token' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'method not allowed here' },
   MOUNT_BUSY: { status: 409, reason: 'mount already has a source' },
   NO_CONFIG_FILE: { status: 409, reason: 'the relay was started without --config or --icecast-config; there is nothing to reload' },

@@ -1,6 +1,10 @@
-// Builds the relay from a config and runs it: the listener port (uWS), the
-// ingest port (node:net), the fan-out timer and the cost sampler. close()
-// is the graceful path: stop accepting, end listeners and sources, let go.
+// Builds the relay from a config and runs it: the front door (--port, our
+// node:net HTTP/1.x server, which takes every source and serves every
+// player), the optional extra ports (--ingest-port: the same server;
+// --shoutcast-port; --uws-port: plain uWS; --tls-port: uWS over TLS;
+// --tls-ingest-port: our server under node:tls), the fan-out timer and the
+// cost sampler. close() is the graceful path: stop accepting, end listeners
+// and sources, let go.
 
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -13,6 +17,7 @@ import { FileSources } from '../ingest/file-source.js';
 import type { RelayContext } from './api/context.js';
 import { FanOut } from './core/fan-out.js';
 import { createListenerApp } from './http/uws-app.js';
+import { startTlsDoors, type TlsDoors } from './http/tls-doors.js';
 import { ConnectionCostSampler, Metrics } from './metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { MountSampler } from './metrics/mount-sampler.js';
@@ -23,17 +28,25 @@ import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from '
 
 /** Lag samples and per-connection cost are taken this often. */
 const SAMPLE_INTERVAL_MS = 5000;
+/** How long a listener that stopped reading may hold shutdown before its socket is let go. */
+const SHUTDOWN_LINGER_MS = 250;
 
 export interface RunningRelay {
   readonly ctx: RelayContext;
+  /** The front door. */
   readonly port: number;
-  readonly ingestPort: number;
-  /** The SHOUTcast v1 source port, when --shoutcast-port is given. */
+  /** Each optional port once bound; undefined when off. */
+  readonly ingestPort: number | undefined;
   readonly shoutcastPort: number | undefined;
-  /** The port of --metrics-port's server; undefined when /metrics is on the listener port. */
+  /** The port of --metrics-port's server; undefined when /metrics is on the front door. */
   readonly metricsPort: number | undefined;
   /** A reload's new settings, for new connections and, where safe, the mounts that exist. */
   applyStation(next: StationSettings): void;
+  readonly uwsPort: number | undefined;
+  readonly tlsPort: number | undefined;
+  readonly tlsIngestPort: number | undefined;
+  /** Re-reads the TLS certificates (SIGHUP); false when the new set was refused and the old one kept. */
+  reloadTls(reason: string): Promise<boolean>;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
@@ -57,24 +70,43 @@ export async function startRelay(
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
-  const app = createListenerApp(ctx);
-  const listenSocket = await listenUws(app, config.host, config.port);
-  const ingest = createSocketServer(ctx);
-  const ingestSockets = new Set<Socket>();
-  ingest.on('connection', (socket: Socket) => {
-    ingestSockets.add(socket);
-    socket.on('close', () => ingestSockets.delete(socket));
-  });
-  await listenNet(ingest, config.ingestHost, config.ingestPort);
-  let shoutcast: Server | undefined;
-  if (config.shoutcastPort !== undefined) {
-    shoutcast = createShoutcastServer(ctx);
-    shoutcast.on('connection', (socket: Socket) => {
-      ingestSockets.add(socket);
-      socket.on('close', () => ingestSockets.delete(socket));
+  // Every socket of ours, so that close() can end sources that keep sending.
+  const openSockets = new Set<Socket>();
+  const servers: Server[] = [];
+  async function serveNet(server: Server, host: string, port: number, what: string): Promise<number> {
+    server.on('connection', (socket: Socket) => {
+      openSockets.add(socket);
+      socket.on('close', () => openSockets.delete(socket));
     });
-    await listenNet(shoutcast, config.ingestHost, config.shoutcastPort);
+    servers.push(server);
+    return listenNet(server, host, port, what);
   }
+
+  const port = await serveNet(createSocketServer(ctx, 'listener'), config.host, config.port, '--port');
+  const ingestPort =
+    config.ingestPort === undefined
+      ? undefined
+      : await serveNet(createSocketServer(ctx, 'ingest'), config.ingestHost, config.ingestPort, '--ingest-port');
+  const shoutcastPort =
+    config.shoutcastPort === undefined
+      ? undefined
+      : await serveNet(createShoutcastServer(ctx), config.ingestHost, config.shoutcastPort, '--shoutcast-port');
+
+  const apps: TemplatedApp[] = [];
+  const listenSockets: us_listen_socket[] = [];
+  let uwsPort: number | undefined;
+  if (config.uwsPort !== undefined) {
+    const app = createListenerApp(ctx, 'uws');
+    apps.push(app);
+    const socket = await listenUws(app, config.host, config.uwsPort, '--uws-port');
+    listenSockets.push(socket);
+    uwsPort = uws.us_socket_local_port(socket);
+  }
+  let tls: TlsDoors | undefined;
+  if (config.tlsPort !== undefined || config.tlsIngestPort !== undefined) {
+    tls = await startTlsDoors(ctx, (server, host, p) => serveNet(server, host, p, '--tls-ingest-port'));
+  }
+
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
@@ -85,31 +117,30 @@ export async function startRelay(
     mountSampler.sample();
   }, SAMPLE_INTERVAL_MS);
 
-  const port = uws.us_socket_local_port(listenSocket);
-  const address = ingest.address();
-  const ingestPort = typeof address === 'object' && address ? address.port : config.ingestPort;
-  const shoutcastAddress = shoutcast?.address();
-  const shoutcastPort = typeof shoutcastAddress === 'object' && shoutcastAddress ? shoutcastAddress.port : undefined;
-
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closing ??= (async () => {
       registry.stopAccepting();
       fileSources.stopAll();
-      uws.us_listen_socket_close(listenSocket);
-      const ingestClosed = new Promise<void>((resolve) => ingest.close(() => resolve()));
-      const shoutcastClosed = new Promise<void>((resolve) => (shoutcast ? shoutcast.close(() => resolve()) : resolve()));
+      for (const socket of listenSockets) uws.us_listen_socket_close(socket);
+      tls?.stopAccepting();
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       clearInterval(sampleTimer);
       fanOut.tick(); // hand out what has arrived before ending the streams
       fanOut.stop();
       registry.closeAll('shutdown');
-      // Sources were destroyed by closeAll (their sessions' stop signal); the rest are ended gracefully.
-      for (const socket of ingestSockets) socket.end();
+      // Sources were destroyed by closeAll (their sessions' stop signal); the rest are ended gracefully,
+      // and a listener that stopped reading (it never takes the end) is let go after a moment.
+      for (const socket of openSockets) socket.end();
+      const letGo = setTimeout(() => {
+        for (const socket of openSockets) socket.destroy();
+      }, SHUTDOWN_LINGER_MS);
       refusals.flush();
-      await ingestClosed;
-      await shoutcastClosed;
+      await Promise.all(closed);
+      clearTimeout(letGo);
       await metricsServer?.close();
-      app.close();
+      for (const app of apps) app.close();
+      tls?.close();
     })();
     return closing;
   }
@@ -118,25 +149,40 @@ export async function startRelay(
     registry.applyStation(next);
     fileSources.sync(fallbackFilesOf(next));
   };
-  return { ctx, port, ingestPort, shoutcastPort, metricsPort: metricsServer?.port, applyStation, close };
+  return {
+    ctx,
+    port,
+    ingestPort,
+    shoutcastPort,
+    metricsPort: metricsServer?.port,
+    uwsPort,
+    tlsPort: tls?.tlsPort,
+    tlsIngestPort: tls?.tlsIngestPort,
+    reloadTls: (reason) => (tls ? tls.reload(reason) : Promise.resolve(true)),
+    applyStation,
+    close,
+  };
 }
 
-function listenUws(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+export function listenUws(app: TemplatedApp, host: string, port: number, what: string): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
     // Exclusive: a second relay on the same port must fail, not share it (SO_REUSEPORT).
     listenExclusive(app, host, port, (socket) => {
       if (socket) resolve(socket);
-      else reject(new Error(`cannot listen on ${host}:${port} (in use, or not an address of this machine)`));
+      else reject(new Error(`cannot listen on ${host}:${port} for ${what} (in use, or not an address of this machine)`));
     });
   });
 }
 
-function listenNet(server: Server, host: string, port: number): Promise<void> {
+function listenNet(server: Server, host: string, port: number, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen on ${host}:${port} for ingest: ${err.code ?? err.message}`)),
+      reject(new Error(`cannot listen on ${host}:${port} for ${what}: ${err.code ?? err.message}`)),
     );
-    server.listen({ host, port, exclusive: true }, () => resolve());
+    server.listen({ host, port, exclusive: true }, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
   });
 }
 

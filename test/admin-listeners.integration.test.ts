@@ -48,14 +48,14 @@ async function listenersOf(relay: RelayProcess, query: string): Promise<Detail[]
 }
 
 test('/admin/listeners shows each listener to the admin only, and killclient ends one with reason admin', async (t) => {
-  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW]);
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW, '--uws-port', '0']);
   relay.expectWarnings('ADMIN_AUTH_REQUIRED', 'MOUNT_NOT_FOUND', 'LISTENER_NOT_FOUND');
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(50);
   source.pace(40);
-  const web = new RawListener(relay.port, '/listen', { headers: { 'User-Agent': 'TestPlayer/1.0', 'X-Forwarded-For': '203.0.113.9' } });
-  const old = new RawListener(relay.ingestPort, '/listen', { http10: true, headers: { 'User-Agent': 'mpg123/1.31' } });
+  const web = new RawListener(relay.uwsPort, '/listen', { headers: { 'User-Agent': 'TestPlayer/1.0', 'X-Forwarded-For': '203.0.113.9' } });
+  const old = new RawListener(relay.port, '/listen', { http10: true, headers: { 'User-Agent': 'mpg123/1.31' } });
   t.after(() => {
     for (const l of [web, old]) l.destroy();
   });
@@ -113,25 +113,25 @@ test('/admin/listeners shows each listener to the admin only, and killclient end
 });
 
 test('without --trust-proxy a PROXY protocol header does not change the address', async (t) => {
-  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW]);
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW, '--uws-port', '0']);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(20);
-  const proxied = proxiedListener(relay.port, '192.0.2.44');
+  const proxied = proxiedListener(relay.uwsPort, '192.0.2.44');
   t.after(() => proxied.destroy());
   await waitFor(async () => (await listenersOf(relay, '?mount=/listen')).length === 1, 5000, 'the listener');
   assert.equal((await listenersOf(relay, '?mount=/listen'))[0].address, '127.0.0.1');
 });
 
-test('with --trust-proxy the address comes from PROXY protocol v2 (listener port) or the last X-Forwarded-For entry', async (t) => {
-  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW, '--trust-proxy']);
+test('with --trust-proxy the address comes from PROXY protocol v2 (--uws-port) or the last X-Forwarded-For entry', async (t) => {
+  const relay = await RelayProcess.startFor(t, ['--admin-password', ADMIN_PW, '--trust-proxy', '--uws-port', '0']);
   const source = await SyntheticSource.connect(relay.ingestPort);
   t.after(() => source.close());
   source.send(20);
-  const web = new RawListener(relay.port, '/listen', { headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.9' } });
-  const old = new RawListener(relay.ingestPort, '/listen', { http10: true, headers: { 'X-Forwarded-For': '2001:db8::1' } });
-  const bogus = new RawListener(relay.port, '/listen', { headers: { 'X-Forwarded-For': '<script>' } });
-  const proxied = proxiedListener(relay.port, '192.0.2.44');
+  const web = new RawListener(relay.uwsPort, '/listen', { headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.9' } });
+  const old = new RawListener(relay.port, '/listen', { http10: true, headers: { 'X-Forwarded-For': '2001:db8::1' } });
+  const bogus = new RawListener(relay.uwsPort, '/listen', { headers: { 'X-Forwarded-For': '<script>' } });
+  const proxied = proxiedListener(relay.uwsPort, '192.0.2.44');
   t.after(() => {
     for (const l of [web, old, bogus]) l.destroy();
   });

@@ -19,7 +19,6 @@ test('relay --help shows every flag with its default and its environment variabl
   assert.equal(code, 0);
   for (const [flag, def, env] of [
     ['--port', '8000', 'RELAYCAST_PORT'],
-    ['--ingest-port', '8001', 'RELAYCAST_INGEST_PORT'],
     ['--burst-bytes', '65536', 'RELAYCAST_BURST_BYTES'],
     ['--max-lag-bytes', '524288', 'RELAYCAST_MAX_LAG_BYTES'],
     ['--source-grace-ms', '30000', 'RELAYCAST_SOURCE_GRACE_MS'],

@@ -22,7 +22,9 @@ describe('buildConfig defaults', () => {
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.port, 8000);
     assert.equal(c.ingestHost, '0.0.0.0');
-    assert.equal(c.ingestPort, 8001);
+    assert.equal(c.ingestPort, undefined);
+    assert.equal(c.uwsPort, undefined);
+    assert.equal(c.tlsPort, undefined);
     assert.equal(c.burstBytes, 65536);
     assert.equal(c.maxLagBytes, 524288);
     assert.equal(c.bufferBytes, 65536 + 524288 + 256 * 1024);
@@ -135,9 +137,29 @@ describe('buildConfig validation', () => {
   });
 
   test('the same port for listeners and ingest is CONFIG_INVALID, except port 0', () => {
-    assert.throws(() => buildConfig({ port: 9000, ingestPort: 9000 }), configInvalid(/--port and --ingest-port are both 9000/));
+    assert.throws(() => buildConfig({ port: 9000, ingestPort: 9000 }), configInvalid(/--ingest-port 9000 is already --port/));
     const c = buildConfig({ port: 0, ingestPort: 0 });
     assert.deepEqual([c.port, c.ingestPort], [0, 0]);
+  });
+
+  test('every extra port must differ from the others, and TLS needs its certificate and key', () => {
+    assert.throws(
+      () => buildConfig({ port: 9000, tlsPort: 9000, tlsCertFiles: ['c'], tlsKeyFiles: ['k'] }),
+      configInvalid(/--tls-port 9000 is already --port/),
+    );
+    assert.throws(() => buildConfig({ port: 9000, shoutcastPort: 9000 }), configInvalid(/conventionally --port \+ 1/));
+    assert.throws(
+      () => buildConfig({ uwsPort: 9002, tlsIngestPort: 9002, tlsCertFiles: ['c'], tlsKeyFiles: ['k'] }),
+      configInvalid(/--tls-ingest-port 9002 is already --uws-port/),
+    );
+    assert.throws(() => buildConfig({ tlsPort: 8443 }), configInvalid(/need --tls-cert FILE and --tls-key FILE/));
+    assert.throws(
+      () => buildConfig({ tlsPort: 8443, tlsCertFiles: ['a', 'b'], tlsKeyFiles: ['a'] }),
+      configInvalid(/one --tls-key per --tls-cert/),
+    );
+    assert.throws(() => buildConfig({ tlsCertFiles: ['a'], tlsKeyFiles: ['a'] }), configInvalid(/no --tls-port/));
+    const c = buildConfig({ tlsPort: 0, tlsIngestPort: 0, uwsPort: 0, tlsCertFiles: ['c'], tlsKeyFiles: ['k'] });
+    assert.deepEqual([c.tlsPort, c.tlsIngestPort, c.uwsPort, c.tlsCertFiles], [0, 0, 0, ['c']]);
   });
 
   test('a --metrics-port equal to --port or --ingest-port is CONFIG_INVALID', () => {

@@ -15,11 +15,11 @@ const FRAMES_PER_SECOND = 4000;
 
 for (const transport of ['uws', 'socket'] as const) {
   test(`a ${transport} listener that stops reading is dropped as slow past the lag limit while a reading one gets every byte in order`, async (t) => {
-    const relay = await RelayProcess.startFor(t, ['--max-lag-bytes', String(MAX_LAG_BYTES), '--source-grace-ms', '0']);
+    const relay = await RelayProcess.startFor(t, ['--max-lag-bytes', String(MAX_LAG_BYTES), '--source-grace-ms', '0', '--uws-port', '0']);
     const source = await SyntheticSource.connect(relay.ingestPort);
     t.after(() => source.close());
     source.send(100);
-    const port = transport === 'uws' ? relay.port : relay.ingestPort;
+    const port = transport === 'uws' ? relay.uwsPort : relay.port;
     const http10 = transport === 'socket';
     const reader = new RawListener(port, '/listen', { http10 });
     const stalled = new RawListener(port, '/listen', { http10, stalled: true });

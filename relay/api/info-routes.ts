@@ -24,6 +24,8 @@ export interface InfoRequest {
   fallbackHost: string;
   /** The peer's address:port, for the login limiter. */
   remote: string;
+  /** The request came over TLS (--tls-port, --tls-ingest-port): hand out https URLs. */
+  secure?: boolean;
 }
 
 export interface InfoAnswer {
@@ -97,6 +99,6 @@ function hostOf(req: InfoRequest): string {
 
 function baseUrlOf(ctx: RelayContext, req: InfoRequest): string {
   // Behind a TLS-terminating proxy of the operator's own, hand out https URLs.
-  const https = ctx.config.trustProxy && req.header('x-forwarded-proto')?.trim().toLowerCase() === 'https';
+  const https = req.secure === true || (ctx.config.trustProxy && req.header('x-forwarded-proto')?.trim().toLowerCase() === 'https');
   return `${https ? 'https' : 'http'}://${hostOf(req)}`;
 }

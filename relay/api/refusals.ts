@@ -26,7 +26,8 @@ export interface RefusalContext {
   remote: string;
   method: string;
   target: string;
-  port: 'listener' | 'ingest';
+  /** Which port: our server's (listener = --port, ingest, tls-ingest) or uWS's (uws, tls). */
+  port: 'listener' | 'ingest' | 'tls-ingest' | 'uws' | 'tls';
 }
 
 interface Kind {

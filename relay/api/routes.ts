@@ -24,6 +24,8 @@ export interface ApiRequest {
   remote: string;
   /** host[:port] to use when the request has no usable Host header (HTTP/1.0). */
   fallbackHost: string;
+  /** The request came over TLS. */
+  secure?: boolean;
 }
 
 export type ApiAnswer = InfoAnswer;
@@ -54,6 +56,7 @@ export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undef
     header: req.header,
     fallbackHost: req.fallbackHost,
     remote: req.remote,
+    secure: req.secure,
   });
 }
 

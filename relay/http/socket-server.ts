@@ -1,11 +1,16 @@
-// Our own HTTP/1.x server on node:net (the ingest port). It reads the
-// request head itself because encoders' requests are not all HTTP that
-// node:http or uWS accept (SOURCE, ICE/1.0, HTTP/1.0, raw PUT bodies without
-// length). Sources go to ingest/source-request.ts; listeners whose players
-// speak HTTP/1.0 (mpg123, Winamp, hardware radios), which uWS refuses, are
-// streamed here; everything else is answered by relay/api/routes.ts.
+// Our own HTTP/1.x server on node:net: the front door (--port, 8000), and
+// the same server on --ingest-port and, under node:tls, --tls-ingest-port.
+// It reads the request head itself because encoders' requests are not all
+// HTTP that node:http or uWS accept (SOURCE, ICE/1.0, HTTP/1.0, raw PUT
+// bodies without length), and heads may arrive in any number of segments.
+// Sources go to ingest/source-request.ts; a mount is streamed here with a
+// close-delimited body (never chunked, as Icecast does) to every player,
+// HTTP/1.0 or 1.1; /metrics and ACME challenges are answered here; everything
+// else comes from relay/api/routes.ts. Every refusal is answered, logged and
+// counted (ctx.refusals) with the label of the port it arrived on.
 
 import net, { type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { acceptSource } from '../../ingest/source-request.js';
 import type { RelayContext } from '../api/context.js';
 import { answerApi, refusalAnswer, type ApiAnswer } from '../api/routes.js';
@@ -16,39 +21,76 @@ import { HeadReader, type RequestHead } from '../formats/request-head.js';
 import { enableIcy } from '../core/icy-interleaver.js';
 import { clientAddress } from './client-address.js';
 import { streamHeaders } from './listener-headers.js';
+import { acmeChallengeAnswer, ACME_PREFIX } from './acme-challenge.js';
+import { readProxyHeader } from './proxy-header.js';
 import { SocketSink } from './socket-sink.js';
 
 /** How long a refused peer may take to read our answer before it is cut. */
 const LINGER_MS = 2000;
 const ALLOW = 'GET, HEAD, OPTIONS, PUT, SOURCE';
 
-export function createSocketServer(ctx: RelayContext): net.Server {
-  return net.createServer({ noDelay: true }, (socket) => acceptConnection(ctx, socket));
+/** Which of our server's ports a connection arrived on, for logs. */
+export type SocketPort = 'listener' | 'ingest' | 'tls-ingest';
+
+export function createSocketServer(ctx: RelayContext, port: SocketPort = 'listener'): net.Server {
+  return net.createServer({ noDelay: true }, (socket) => acceptConnection(ctx, socket, port));
 }
 
 interface Where {
   remote: string;
   method: string;
   target: string;
+  port: SocketPort;
+  /** The source address of a PROXY protocol header, if the connection began with one. */
+  proxied?: string;
 }
 
-function acceptConnection(ctx: RelayContext, socket: Socket): void {
+/** Serves one connection (a plain socket, or a TLS socket once its handshake is done). */
+export function acceptConnection(ctx: RelayContext, socket: Socket | TLSSocket, port: SocketPort): void {
   const reader = new HeadReader();
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
   const headerTimer = setTimeout(onHeaderTimeout, ctx.config.headerTimeoutMs);
+  // A TCP proxy's PROXY header comes first, outside TLS; undefined once looked for.
+  let proxyPrefix: Buffer | undefined = port === 'tls-ingest' ? undefined : Buffer.alloc(0);
+  let proxied: string | undefined;
 
   function onHeadData(chunk: Buffer): void {
+    if (proxyPrefix) {
+      const bytes = proxyPrefix.length > 0 ? Buffer.concat([proxyPrefix, chunk]) : chunk;
+      const found = readProxyHeader(bytes);
+      if (found.kind === 'partial') {
+        proxyPrefix = bytes;
+        return;
+      }
+      proxyPrefix = undefined;
+      if (found.kind === 'invalid') {
+        done();
+        refuse(ctx, socket, 'HTTP/1.0', new RelayError('BAD_REQUEST_LINE', 'malformed PROXY protocol header'), {
+          remote,
+          method: '?',
+          target: '?',
+          port,
+        });
+        return;
+      }
+      chunk = bytes;
+      if (found.kind === 'header') {
+        proxied = found.address;
+        chunk = bytes.subarray(found.length);
+        if (chunk.length === 0) return;
+      }
+    }
     let parsed: { head: RequestHead; rest: Buffer } | undefined;
     try {
       parsed = reader.push(chunk);
     } catch (err) {
       done();
-      refuse(ctx, socket, 'HTTP/1.0', err, { remote, method: '?', target: '?' });
+      refuse(ctx, socket, 'HTTP/1.0', err, { remote, method: '?', target: '?', port });
       return;
     }
     if (!parsed) return;
     done();
-    dispatch(ctx, socket, parsed.head, parsed.rest, remote);
+    dispatch(ctx, socket, parsed.head, parsed.rest, { remote, method: parsed.head.method, target: parsed.head.target, port, proxied });
   }
 
   function onHeaderTimeout(): void {
@@ -57,6 +99,7 @@ function acceptConnection(ctx: RelayContext, socket: Socket): void {
       remote,
       method: '?',
       target: '?',
+      port,
     });
   }
 
@@ -74,19 +117,19 @@ function acceptConnection(ctx: RelayContext, socket: Socket): void {
   socket.on('close', () => clearTimeout(headerTimer));
 }
 
-function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, remote: string): void {
-  const where = { remote, method: head.method, target: head.target };
+function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, where: Where): void {
   try {
     switch (head.method) {
       case 'PUT':
       case 'SOURCE':
-        acceptSource(ctx, socket, head, rest, { ...where, port: 'ingest' });
+        acceptSource(ctx, socket, head, rest, where);
         return;
       case 'POST':
       case 'GET':
       case 'HEAD':
       case 'OPTIONS': {
-        const answer = answerApi(ctx, apiRequestOf(socket, head, remote));
+        if (head.method !== 'OPTIONS' && serveLocal(ctx, socket, head, where)) return;
+        const answer = answerApi(ctx, { ...apiRequestOf(socket, head, where.remote), secure: where.port === 'tls-ingest' });
         if (answer) {
           send(socket, head.version, answer);
           return;
@@ -101,6 +144,29 @@ function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Bu
   } catch (err) {
     refuse(ctx, socket, head.version, err, where);
   }
+}
+
+/** /metrics and ACME challenges: answers that need I/O, so they are not in relay/api. */
+function serveLocal(ctx: RelayContext, socket: Socket, head: RequestHead, where: Where): boolean {
+  const q = head.target.indexOf('?');
+  const path = q < 0 ? head.target : head.target.slice(0, q);
+  let pending: Promise<ApiAnswer> | undefined;
+  if (path === '/metrics' && ctx.config.metricsPort === undefined) pending = metricsAnswer(ctx);
+  else if (path.startsWith(ACME_PREFIX) && where.port !== 'tls-ingest') pending = acmeChallengeAnswer(ctx.config.acmeWebroot, path);
+  if (!pending) return false;
+  socket.resume(); // the client sends nothing more; keep its socket flowing
+  pending.then(
+    (answer) => {
+      if (!socket.destroyed) send(socket, head.version, head.method === 'HEAD' ? { ...answer, body: '' } : answer);
+    },
+    (err: unknown) => refuse(ctx, socket, head.version, err, where),
+  );
+  return true;
+}
+
+async function metricsAnswer(ctx: RelayContext): Promise<ApiAnswer> {
+  const text = await ctx.metrics.registry.metrics();
+  return { status: 200, headers: [['Content-Type', ctx.metrics.registry.contentType]], body: text };
 }
 
 function apiRequestOf(socket: Socket, head: RequestHead, remote: string) {
@@ -133,7 +199,10 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     return;
   }
   const listener = ctx.registry.addListener(name, {
-    remoteAddress: clientAddress({ socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for') }, ctx.config.trustProxy),
+    remoteAddress: clientAddress(
+      { socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for'), proxied: where.proxied },
+      ctx.config.trustProxy,
+    ),
     userAgent: head.headers.get('user-agent') ?? '',
     acceptedAtMs,
     transport: 'socket',
@@ -164,7 +233,7 @@ function send(socket: Socket, requestVersion: string, answer: ApiAnswer): void {
 }
 
 function refuse(ctx: RelayContext, socket: Socket, version: string, thrown: unknown, where: Where): void {
-  const err = ctx.refusals.record(thrown, { ...where, port: 'ingest' });
+  const err = ctx.refusals.record(thrown, where);
   if (socket.destroyed) return;
   send(socket, version, refusalAnswer(err, ALLOW));
   // A refused source may keep sending; read and drop it until we hang up.

@@ -1,7 +1,9 @@
-// The uWS listener port: GET/HEAD on a mount streams it, /metrics serves
-// Prometheus text (unless --metrics-port moved it), and every other answer
-// comes from relay/api/routes.ts. uWS answers HTTP/1.0 with 505 before we see
-// it; those players use our own server (see README, "Ports").
+// The uWS ports (--uws-port plain, --tls-port through SSLApp): GET/HEAD on a
+// mount streams it, /metrics serves Prometheus text (unless --metrics-port
+// moved it), and every other answer comes from relay/api/routes.ts. uWS
+// answers HTTP/1.0 with 505 before we see it and always chunks a stream; the
+// front door (our own server) is the port for every player (README, "Ports").
+// Sources are refused here with a pointer to the ports that take them.
 
 import type { RelayContext } from '../api/context.js';
 import { answerApi, refusalAnswer, type ApiAnswer } from '../api/routes.js';
@@ -17,17 +19,27 @@ import { uws, type HttpRequest, type HttpResponse, type TemplatedApp } from './u
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
-export function createListenerApp(ctx: RelayContext): TemplatedApp {
+/** Which uWS port, for logs. */
+export type UwsPort = 'uws' | 'tls';
+
+export function createListenerApp(ctx: RelayContext, port: UwsPort = 'uws'): TemplatedApp {
   const app = uws.App();
-  app.get('/metrics', (res, req) => serveMetrics(ctx, res, req));
-  app.options('/*', (res, req) => serveRequest(ctx, res, req));
-  app.post('/admin/reload', (res, req) => serveRequest(ctx, res, req));
-  app.get('/*', (res, req) => serveRequest(ctx, res, req));
-  app.head('/*', (res, req) => serveRequest(ctx, res, req));
-  app.any('/*', (res, req) => {
-    refuse(ctx, res, req, new RelayError('METHOD_NOT_ALLOWED', req.getMethod().toUpperCase()));
-  });
+  registerListenerRoutes(ctx, app, port);
   return app;
+}
+
+/** The routes, on an App or on one SNI name of an SSLApp (`app.domain(name)`). */
+export function registerListenerRoutes(ctx: RelayContext, app: TemplatedApp, port: UwsPort): void {
+  app.get('/metrics', (res, req) => serveMetrics(ctx, res, req, port));
+  app.options('/*', (res, req) => serveRequest(ctx, res, req, port));
+  app.post('/admin/reload', (res, req) => serveRequest(ctx, res, req, port));
+  app.get('/*', (res, req) => serveRequest(ctx, res, req, port));
+  app.head('/*', (res, req) => serveRequest(ctx, res, req, port));
+  app.any('/*', (res, req) => {
+    const method = req.getMethod().toUpperCase();
+    const hint = method === 'PUT' || method === 'SOURCE' ? `${method}: sources go to --port or --tls-ingest-port` : method;
+    refuse(ctx, res, req, new RelayError('METHOD_NOT_ALLOWED', hint), port);
+  });
 }
 
 function remoteOf(res: HttpResponse): string {
@@ -41,17 +53,17 @@ function send(res: HttpResponse, answer: ApiAnswer): void {
   else res.end(answer.body);
 }
 
-function refuse(ctx: RelayContext, res: HttpResponse, req: HttpRequest, thrown: unknown): void {
+function refuse(ctx: RelayContext, res: HttpResponse, req: HttpRequest, thrown: unknown, port: UwsPort): void {
   const err: RelayError = ctx.refusals.record(thrown, {
     remote: remoteOf(res),
     method: req.getMethod().toUpperCase(),
     target: req.getUrl(),
-    port: 'listener',
+    port,
   });
   send(res, refusalAnswer(err, ALLOW));
 }
 
-function serveRequest(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+function serveRequest(ctx: RelayContext, res: HttpResponse, req: HttpRequest, port: UwsPort): void {
   const acceptedAtMs = performance.now();
   const method = req.getMethod().toUpperCase();
   let answer: ApiAnswer | undefined;
@@ -65,32 +77,40 @@ function serveRequest(ctx: RelayContext, res: HttpResponse, req: HttpRequest): v
       remote: remoteOf(res),
       // uWS refuses HTTP/1.1 without Host, so this is only for a Host we will not echo.
       fallbackHost: 'localhost',
+      secure: port === 'tls',
     });
   } catch (err) {
-    refuse(ctx, res, req, err);
+    refuse(ctx, res, req, err, port);
     return;
   }
   if (answer) {
     send(res, answer);
     return;
   }
-  serveListener(ctx, res, req, method === 'HEAD', acceptedAtMs);
+  serveListener(ctx, res, req, method === 'HEAD', acceptedAtMs, port);
 }
 
-function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, headOnly: boolean, acceptedAtMs: number): void {
+function serveListener(
+  ctx: RelayContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  headOnly: boolean,
+  acceptedAtMs: number,
+  port: UwsPort,
+): void {
   let name: string;
   try {
     name = mountNameOf(req.getUrl());
   } catch {
     // A path that cannot be a mount is simply not one.
-    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)));
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)), port);
     return;
   }
   const mount = ctx.registry.get(name);
   const icyMetaData = req.getHeader('icy-metadata');
   if (headOnly) {
     if (!mount) {
-      refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', name));
+      refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', name), port);
       return;
     }
     const icy = wantsIcyMetadata(icyMetaData) && icyAllowedFor(mount.contentType);
@@ -108,7 +128,7 @@ function serveListener(ctx: RelayContext, res: HttpResponse, req: HttpRequest, h
       transport: 'uws',
     });
   } catch (err) {
-    refuse(ctx, res, req, err);
+    refuse(ctx, res, req, err, port);
     return;
   }
   // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.
@@ -131,10 +151,10 @@ function listenerAddress(ctx: RelayContext, res: HttpResponse, req: HttpRequest)
   );
 }
 
-function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): void {
+function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest, port: UwsPort): void {
   if (ctx.config.metricsPort !== undefined) {
     // The operator moved /metrics to a private address: the public port does not serve it.
-    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', '/metrics'));
+    refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', '/metrics'), port);
     return;
   }
   let aborted = false;
@@ -152,7 +172,7 @@ function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest): v
     },
     (err: unknown) => {
       if (aborted) return;
-      const refusal = ctx.refusals.record(err, { remote, method: 'GET', target, port: 'listener' });
+      const refusal = ctx.refusals.record(err, { remote, method: 'GET', target, port });
       res.cork(() => res.writeStatus(statusLine(refusal.status)).end(`${refusal.message}\n`));
     },
   );

@@ -58,6 +58,10 @@ export class RelayProcess {
   ingestPort = 0;
   /** Set when the relay was started with --shoutcast-port. */
   shoutcastPort = 0;
+  /** Set when the relay was started with --uws-port, --tls-port or --tls-ingest-port. */
+  uwsPort = 0;
+  tlsPort = 0;
+  tlsIngestPort = 0;
   exitCode: number | null = null;
   /** How long the last stop() took from signal to exit. */
   shutdownMs = 0;
@@ -90,18 +94,22 @@ export class RelayProcess {
   /** Starts a relay with a known password on 127.0.0.1 and waits until it is ready. */
   static async start(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<RelayProcess> {
     const password = opts.sourcePassword === false ? [] : ['--source-password', PASSWORD];
-    const child = spawn(
-      process.execPath,
-      [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--ingest-port', '0', ...password, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    );
+    const child = spawn(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', ...password, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     const relay = new RelayProcess(child);
     running.add(relay);
     const ready = await relay.waitForLog((l) => l.msg === 'relay ready' || PRETTY_READY.test(l.msg), 10_000);
     const pretty = PRETTY_READY.exec(ready.msg);
     relay.port = pretty ? Number(pretty[1]) : (ready.port as number);
-    relay.ingestPort = pretty ? Number(pretty[2]) : (ready.ingestPort as number);
+    // The front door takes sources too; --ingest-port is only an extra port of the same server.
+    const ingest = pretty ? pretty[2] && Number(pretty[2]) : (ready.ingestPort as number | undefined);
+    relay.ingestPort = ingest || relay.port;
     relay.shoutcastPort = (ready.shoutcastPort as number | undefined) ?? 0;
+    relay.uwsPort = (ready.uwsPort as number | undefined) ?? 0;
+    relay.tlsPort = (ready.tlsPort as number | undefined) ?? 0;
+    relay.tlsIngestPort = (ready.tlsIngestPort as number | undefined) ?? 0;
     return relay;
   }
 
@@ -247,7 +255,7 @@ export function assertNoSecretLogged(relay: RelayProcess): void {
 }
 
 /** The same events in --log-format pretty. */
-const PRETTY_READY = /^\S+ INFO {2}relay ready port=(\d+) ingestPort=(\d+)/;
+const PRETTY_READY = /^\S+ INFO {2}relay ready port=(\d+)(?: ingestPort=(\d+))?/;
 const PRETTY_CLEAN = /^\S+ INFO {2}shut down cleanly$/;
 
 /** A JSON line's pino level, or a pretty line's (`12:34:56.789 WARN  msg ...`). */
