@@ -40,6 +40,8 @@ export const ERRORS = {
   MOUNT_FULL: { status: 503, reason: 'mount has reached its listener limit' },
   SERVER_FULL: { status: 503, reason: 'server has reached its listener limit' },
   SHUTTING_DOWN: { status: 503, reason: 'server is shutting down' },
+  // 503 with Retry-After, not Icecast's 403 "too many sources": the state passes when a mount goes, and
+  // encoders (and alerts) read 403 as "forbidden" and stop, while a 503 is retried like MOUNT_FULL.
   MOUNT_LIMIT: { status: 503, reason: 'server has reached its mount limit (--max-mounts)' },
   AUTH_RATE_LIMITED: { status: 429, reason: 'too many failed logins from this address; try again later' },
   SOURCE_TIMEOUT: { status: 408, reason: 'source sent no data in time' },

@@ -127,8 +127,12 @@ test('password guessing from one address is refused 429 AUTH_RATE_LIMITED past 1
 test('without --admin-password the admin password is generated, printed once, and the source password is not enough', async (t) => {
   const relay = await RelayProcess.startFor(t);
   relay.expectWarnings('ADMIN_AUTH_REQUIRED');
-  const printed = /admin password \(generated, shown once[^)]*\): (\S+)/.exec(relay.stderr);
-  assert.ok(printed, relay.stderr);
+  // The banner goes to stderr just after "relay ready" is logged: wait for it.
+  const printed = await waitFor(
+    () => /admin password \(generated, shown once[^)]*\): (\S+)/.exec(relay.stderr) ?? undefined,
+    5000,
+    'the banner',
+  );
   const adminPw = printed[1];
   TEST_SECRETS.add(adminPw);
   assert.notEqual(adminPw, PASSWORD);
@@ -141,6 +145,8 @@ test('without --admin-password the admin password is generated, printed once, an
 
 test('an operator who sets the admin password equal to the source password gets exactly that', async (t) => {
   const relay = await RelayProcess.startFor(t, ['--admin-password', PASSWORD]);
+  // The banner is one write; once it is there, it would hold the admin line.
+  await waitFor(() => relay.stderr.includes('metrics:'), 5000, 'the banner');
   assert.doesNotMatch(relay.stderr, /admin password/);
   const res = await rawRequest(relay.port, `GET /admin/listeners HTTP/1.1\r\nHost: x\r\n${basic('admin', PASSWORD)}\r\n`);
   assert.equal(res.status, 200);
