@@ -9,6 +9,8 @@ import { RelayError } from '../errors.js';
 import { Listener, type DisconnectReason, type ListenerMeta } from './listener.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Mount } from './mount.js';
+import { updateMountTitle } from './mount-title.js';
+import { OggRingWriter } from './ogg-ring-writer.js';
 import type { StreamInfo } from './stream-info.js';
 
 /** What ingest writes a source's bytes into. */
@@ -64,6 +66,7 @@ export class MountRegistry {
     if (!mount) {
       mount = new Mount<Listener>(name, contentType, info, this.config.bufferBytes);
       this.mounts.set(name, mount);
+      this.takeTitlesFromStream(mount);
       this.metrics.initMount(name);
     }
     clearTimeout(mount.graceTimer);
@@ -76,6 +79,12 @@ export class MountRegistry {
     this.metrics.sourceConnects.inc({ mount: name });
     this.log.info({ mount: name, remote, contentType, resumed, listeners: mount.listeners.size, ...request }, 'source connected');
     return this.sourceInput(mount);
+  }
+
+  /** An Ogg stream's comment headers set the mount's title, like any other title update. */
+  private takeTitlesFromStream(mount: Mount<Listener>): void {
+    if (!(mount.writer instanceof OggRingWriter)) return;
+    mount.writer.headers.onTitle = (title) => updateMountTitle({ metrics: this.metrics, log: this.log }, mount, title, '', 'ogg-comments');
   }
 
   private sourceInput(mount: Mount<Listener>): SourceInput {
