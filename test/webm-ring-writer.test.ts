@@ -188,6 +188,19 @@ describe('WebmRingWriter', () => {
 });
 
 describe('WebM joins', () => {
+  test('WebM and Matroska content types get the WebM writer; a Matroska DocType is walked the same way', () => {
+    for (const type of ['audio/webm', 'video/webm; codecs=vp8', 'audio/x-matroska', 'video/x-matroska', 'Video/Matroska']) {
+      assert.ok(new Mount('/m', type, { name: '' } as never, 1 << 16).writer instanceof WebmRingWriter, type);
+    }
+    assert.ok(!(new Mount('/m', 'application/octet-stream', { name: '' } as never, 1 << 16).writer instanceof WebmRingWriter));
+    const mount = mountOf();
+    const init = concat(ebmlHeader('matroska'), segmentStart(), segmentHead(AUDIO));
+    const clusters = [0, 1, 2].map((i) => cluster(i * 1000, [{ track: 1, keyframe: true, serial: i, bytes: 1100 }]));
+    mount.writer.write(concat(init, ...clusters));
+    assert.deepEqual(mount.joinPrefix(mount.joinPosition(1)), init);
+    assert.equal(mount.joinPosition(1), clusterStarts(init, clusters)[2]);
+  });
+
   test('a new listener gets the init segment, then a whole Cluster near its burst, with no block missing after it', () => {
     const mount = mountOf();
     const { init, clusters, bytes } = audioStream({ count: 40, perCluster: 5, bytes: 200 });

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { RawListener, type ToolResult, hasTool, requireTool, runTool } from './support/clients.js';
+import { RawListener, type ToolResult, hasTool, requireTool, runTool, startTool } from './support/clients.js';
 import { assertCleanDecode, assertMpvPlayed, decodeWithMpv, ffmpegToneSource } from './support/interop.js';
-import { RelayProcess } from './support/relay-process.js';
+import { PASSWORD, RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 import { readWebm } from './support/webm-elements.js';
 
@@ -285,5 +285,76 @@ describe('WebM sources that restart', () => {
     if (!hasTool('ffprobe')) return;
     const probe = await runTool('sh', ['-c', `ffprobe -v error -show_entries stream=channels -of csv=p=0 -i ${relay.listenUrl}${mount}`]);
     assert.equal(probe.stdout.trim(), '1', 'the new stream (mono) is what a new player opens');
+  });
+});
+
+describe('WebM video (VP8 + Opus) pushed by ffmpeg', () => {
+  test('a late listener starts on a keyframe Cluster (the burst is smaller than one) and ffmpeg decodes it cleanly', async (t) => {
+    if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'ffprobe')) return;
+    const relay = await RelayProcess.start(['--burst-bytes', String(BURST_BYTES)]);
+    t.after(() => relay.stop());
+    const mount = '/video.webm';
+    // A keyframe every 2 s (-g 50 at 25 fps): a Cluster of about 75 KB, several bursts long. ffmpeg
+    // starts a video stream's Clusters at keyframes, so this proves the join and the players; the
+    // rule that skips a Cluster led by a delta frame is guarded by webm-ring-writer.test.ts.
+    const source = startTool('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      '300k',
+      '-g',
+      '50',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      '64k',
+      '-f',
+      'webm',
+      '-content_type',
+      'video/webm',
+      `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`,
+    ]);
+    t.after(() => source.child.kill('SIGKILL'));
+    await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === mount);
+    const watcher = new RawListener(relay.port, mount);
+    t.after(() => watcher.destroy());
+    await waitFor(() => lastTimecodeMs(watcher) >= 6000, 20_000, '6 s of video');
+    const url = `${relay.listenUrl}${mount}`;
+    const probe = await runTool('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v',
+      '-show_entries',
+      'frame=key_frame,pts_time',
+      '-read_intervals',
+      '%+#2',
+      '-of',
+      'csv=p=0',
+      url,
+    ]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const [first] = probe.stdout.trim().split('\n');
+    const [key, ptsS] = first.split(',').map(Number);
+    assert.equal(key, 1, `the first video frame a late player decodes is a keyframe (${first})`);
+    assert.ok(ptsS >= 4, `from mid-stream (${ptsS} s), not its start`);
+    const ffmpeg = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'warning', '-i', url, '-t', '3', '-f', 'null', '-']);
+    assertCleanDecode('ffmpeg', ffmpeg);
   });
 });
