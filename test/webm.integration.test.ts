@@ -84,7 +84,9 @@ async function playWithGstreamer(url: string, seconds: number): Promise<{ result
   return { result: { code, stdout, stderr }, spanS: lastS - (firstS ?? lastS) };
 }
 
-describe('WebM Opus pushed by ffmpeg, joined 15 s in', () => {
+// The players are independent listeners of one live mount: they run side by side, which keeps
+// this file's wall time near the longest of them rather than their sum.
+describe('WebM Opus pushed by ffmpeg, joined 15 s in', { concurrency: true }, () => {
   let relay: RelayProcess;
   let source: ChildProcess | undefined;
   let watcher: RawListener;
@@ -232,7 +234,8 @@ describe('WebM Opus pushed by ffmpeg, joined 15 s in', () => {
   });
 });
 
-describe('WebM sources that restart', () => {
+// Each test has a relay and an encoder of its own, so they run side by side.
+describe('WebM sources that restart, and video', { concurrency: true }, () => {
   test('a new source with a new EBML header: listeners there get it in-band, later ones get the new init first', async (t) => {
     if (!requireTool(t, 'ffmpeg')) return;
     const relay = await RelayProcess.start(['--burst-bytes', String(BURST_BYTES)]);
@@ -286,9 +289,7 @@ describe('WebM sources that restart', () => {
     const probe = await runTool('sh', ['-c', `ffprobe -v error -show_entries stream=channels -of csv=p=0 -i ${relay.listenUrl}${mount}`]);
     assert.equal(probe.stdout.trim(), '1', 'the new stream (mono) is what a new player opens');
   });
-});
 
-describe('WebM video (VP8 + Opus) pushed by ffmpeg', () => {
   test('a late listener starts on a keyframe Cluster (the burst is smaller than one) and ffmpeg decodes it cleanly', async (t) => {
     if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'ffprobe')) return;
     const relay = await RelayProcess.start(['--burst-bytes', String(BURST_BYTES)]);
