@@ -2,17 +2,18 @@
 // and artist go into a Vorbis comment packet or OpusTags, and the relay reads
 // them into the mount's title, as Icecast does: status.json and
 // /status-json.xsl show "ARTIST - TITLE", the change is logged with its
-// source and counted. A chained stream brings its own title.
+// source and counted. A chained stream brings its own title, and so does
+// each file ices2 plays from its playlist.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hasTool, rawPutSource, requireTool, runTool } from './support/clients.js';
+import { hasTool, rawPutSource, requireTool, runTool, startTool } from './support/clients.js';
 import { ffmpegToneSource } from './support/interop.js';
-import { RelayProcess } from './support/relay-process.js';
+import { PASSWORD, RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 interface StatusMount {
@@ -125,5 +126,73 @@ describe('Ogg titles in a chained stream', () => {
     assert.equal(await icestatsTitle(relay, '/chain.ogg'), 'Noon');
     const changes = relay.logs.filter((l) => l.msg === 'title changed' && l.mount === '/chain.ogg').map((l) => l.title);
     assert.deepEqual(changes, ['Early Band - Morning', 'Noon'], 'logged once each');
+  });
+});
+
+describe('Ogg titles from ices2', () => {
+  test('ices2 playing a playlist of tagged Vorbis files: the title follows each file as it starts', async (t) => {
+    if (!requireTool(t, 'ices2') || !requireTool(t, 'ffmpeg')) return;
+    const relay = await RelayProcess.start();
+    t.after(() => relay.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'relaycast-ices2-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const files: string[] = [];
+    for (const [name, tags] of [
+      ['one.ogg', ['-metadata', 'title=Song One', '-metadata', 'artist=Artist A']],
+      ['two.ogg', ['-metadata', 'title=Song Two']],
+    ] as const) {
+      const path = join(dir, name);
+      const r = await runTool('ffmpeg', [
+        '-hide_banner',
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=44100:duration=3',
+        '-ac',
+        '2',
+        '-c:a',
+        'libvorbis',
+        ...tags,
+        path,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      files.push(path);
+    }
+    writeFileSync(join(dir, 'playlist.txt'), `${files.join('\n')}\n`);
+    // ices2's playlist module sends each file's Ogg stream as it is (no <encode>): its comment header carries the title.
+    writeFileSync(
+      join(dir, 'ices.xml'),
+      `<?xml version="1.0"?>
+<ices>
+  <background>0</background><logpath>${dir}</logpath><logfile>ices.log</logfile><loglevel>3</loglevel><consolelog>1</consolelog>
+  <stream>
+    <metadata><name>ices2 test</name></metadata>
+    <input>
+      <module>playlist</module>
+      <param name="type">basic</param><param name="file">${join(dir, 'playlist.txt')}</param>
+      <param name="random">0</param><param name="once">0</param>
+    </input>
+    <instance>
+      <hostname>127.0.0.1</hostname><port>${relay.ingestPort}</port><password>${PASSWORD}</password><mount>/ices.ogg</mount>
+      <reconnectdelay>1</reconnectdelay><reconnectattempts>2</reconnectattempts>
+    </instance>
+  </stream>
+</ices>
+`,
+    );
+    const ices = startTool('ices2', [join(dir, 'ices.xml')]);
+    t.after(() => ices.child.kill('SIGKILL'));
+    for (const want of ['Artist A - Song One', 'Song Two', 'Artist A - Song One']) {
+      await waitFor(
+        async () => (await statusTitle(relay, '/ices.ogg')) === want && (await icestatsTitle(relay, '/ices.ogg')) === want,
+        15_000,
+        `"${want}" in status.json and /status-json.xsl`,
+      );
+    }
+    const changes = relay.logs.filter((l) => l.msg === 'title changed' && l.mount === '/ices.ogg');
+    assert.ok(changes.length >= 3 && changes.every((l) => l.via === 'ogg-comments'));
   });
 });
