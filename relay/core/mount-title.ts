@@ -2,8 +2,9 @@
 // came from /admin/metadata, SHOUTcast's admin.cgi, a source's inline ICY
 // metadata or an Ogg stream's comment header. It sanitizes and fits the
 // title (relay/icy-metadata.ts), builds the ICY block once for every listener
-// to share, logs the change once and counts it. Setting the title it already has changes nothing, so listeners
-// keep getting the one-byte "unchanged" block.
+// to share, logs the change once and counts it. Setting the title it already
+// has changes nothing, so listeners keep getting the one-byte "unchanged"
+// block.
 
 import type { Logger } from 'pino';
 import { encodeIcyBlock, fitIcyTitle } from '../formats/icy-metadata.js';
