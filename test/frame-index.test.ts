@@ -156,4 +156,15 @@ describe('FrameIndex once full', () => {
     assert.equal(index.firstAtOrAfter(0, 0), 89_000);
     assert.equal(index.firstAtOrAfter(90_000, 0), 90_000);
   });
+
+  test('lastBefore finds the newest start before a target, not one the ring has lost, across the wrap', () => {
+    const index = new FrameIndex(10_000, 1000);
+    assert.equal(index.lastBefore(5000, 0), undefined, 'empty');
+    for (let pos = 0; pos <= 100_000; pos += 1000) index.add(pos);
+    assert.equal(index.lastBefore(95_500, 0), 95_000);
+    assert.equal(index.lastBefore(95_000, 0), 94_000, 'strictly before');
+    assert.equal(index.lastBefore(1_000_000, 0), 100_000);
+    assert.equal(index.lastBefore(89_000, 0), undefined, 'nothing older is held');
+    assert.equal(index.lastBefore(95_500, 95_001), undefined, 'older than the oldest intact byte');
+  });
 });

@@ -25,6 +25,28 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
+/** Every relaycast_refusals_total series with a non-zero value. */
+function refusalSeries(metrics: string): string[] {
+  return metrics.split('\n').filter((line) => line.startsWith('relaycast_refusals_total{') && !line.endsWith(' 0'));
+}
+
+test('/favicon.ico is a small SVG with a long Cache-Control, on both ports, and no refusal', async (t) => {
+  const relay = await RelayProcess.start();
+  t.after(() => relay.stop());
+  for (const base of [relay.listenUrl, relay.ingestUrl]) {
+    const res = await fetch(`${base}/favicon.ico`);
+    assert.equal(res.status, 200, base);
+    assert.equal(res.headers.get('content-type'), 'image/svg+xml');
+    assert.match(res.headers.get('cache-control') ?? '', /max-age=(\d{6,})/);
+    const svg = await res.text();
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>\n$/);
+    assert.ok(svg.length < 1024, `${svg.length} bytes`);
+  }
+  const page = await (await fetch(`${relay.listenUrl}/`)).text();
+  assert.match(page, /<link rel="icon" href="\/favicon.ico" type="image\/svg\+xml">/);
+  assert.deepEqual(refusalSeries(await relay.metrics()), []);
+});
+
 test('the status page plays a mount in Chromium and its listener count rises', async (t) => {
   if (!requireTool(t, 'chromium')) return;
   const relay = await RelayProcess.startFor(t);
@@ -92,6 +114,22 @@ test('the status page plays a mount in Chromium and its listener count rises', a
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
   assert.deepEqual(consoleErrors, []);
+  // The page's icon is served, so a visit is no refusal (issue 12, item 7). Chromium fetches it
+  // from the browser process (no page event shows it); the page also decodes it as an image.
+  const iconWidth = await page.evaluate(async () => {
+    const href = document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href ?? '';
+    const img = new Image();
+    img.src = href;
+    await img.decode();
+    return img.naturalWidth;
+  });
+  assert.ok(iconWidth > 0, 'Chromium decodes the icon as an image');
+  assert.deepEqual(refusalSeries(await relay.metrics()), [], 'no refusal counted for the visit');
+  assert.equal(
+    relay.countLogs((l) => typeof l.code === 'string'),
+    0,
+    'no refusal logged',
+  );
 
   // Stop lets the connection go.
   await card.locator('button.play').click();

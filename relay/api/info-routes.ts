@@ -1,5 +1,5 @@
 // The small documents both ports serve besides streams: the status page
-// (/), /status.json, Icecast's /status-json.xsl, playlists (/<mount>.m3u,
+// (/) and its icon (/favicon.ico), /status.json, Icecast's /status-json.xsl, playlists (/<mount>.m3u,
 // .pls) and the admin listener endpoints. Transport-neutral: the uWS port
 // and the ingest port (HTTP/1.0 clients) each adapt their request to
 // InfoRequest and put the InfoAnswer on the wire. A refusal is thrown as a
@@ -9,6 +9,7 @@ import { adminRoleOf, limitedRole } from './admin-auth.js';
 import { killListener, listenerDetails } from './admin-listeners.js';
 import type { RelayContext } from './context.js';
 import { RelayError } from '../errors.js';
+import { FAVICON_CACHE_CONTROL, FAVICON_CONTENT_TYPE, FAVICON_PATH, FAVICON_SVG } from './favicon.js';
 import { icecastStats } from './icestats.js';
 import { playlistFor } from './playlists.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
@@ -42,6 +43,8 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
   switch (req.path) {
     case '/':
       return ok('text/html; charset=utf-8', STATUS_PAGE_HTML, [NO_CACHE]);
+    case FAVICON_PATH:
+      return ok(FAVICON_CONTENT_TYPE, FAVICON_SVG, [['Cache-Control', FAVICON_CACHE_CONTROL]]);
     case '/status.json':
       return json(statusReport(ctx.registry, baseUrlOf(ctx, req)), [NO_CACHE, ANY_ORIGIN]);
     case '/status-json.xsl':

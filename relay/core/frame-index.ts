@@ -45,6 +45,23 @@ export class FrameIndex {
     return lo < this.starts.getBufferLength() ? this.starts.get(lo) : undefined;
   }
 
+  /**
+   * The last indexed start before `target` and at or after `oldest`, or
+   * undefined when there is none: for a format whose join points are sparse
+   * (WebM Clusters), a join further back than asked beats none.
+   */
+  lastBefore(target: number, oldest: number): number | undefined {
+    let lo = 0;
+    let hi = this.starts.getBufferLength();
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.starts.get(mid) as number) < target) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = lo > 0 ? (this.starts.get(lo - 1) as number) : undefined;
+    return found !== undefined && found >= oldest ? found : undefined;
+  }
+
   get size(): number {
     return this.starts.getBufferLength();
   }

@@ -1,9 +1,10 @@
 // Changing a mount's "now playing": the one place a title is set, whether it
-// came from /admin/metadata, SHOUTcast's admin.cgi or a source's inline ICY
-// metadata. It sanitizes and fits the title (relay/icy-metadata.ts), builds
-// the ICY block once for every listener to share, logs the change once and
-// counts it. Setting the title it already has changes nothing, so listeners
-// keep getting the one-byte "unchanged" block.
+// came from /admin/metadata, SHOUTcast's admin.cgi, a source's inline ICY
+// metadata or an Ogg stream's comment header. It sanitizes and fits the
+// title (relay/icy-metadata.ts), builds the ICY block once for every listener
+// to share, logs the change once and counts it. Setting the title it already
+// has changes nothing, so listeners keep getting the one-byte "unchanged"
+// block.
 
 import type { Logger } from 'pino';
 import { encodeIcyBlock, fitIcyTitle } from '../formats/icy-metadata.js';
@@ -11,7 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Mount } from './mount.js';
 
 /** Where a title came from, for the log. */
-export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy' | 'file-tags';
+export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy' | 'file-tags' | 'ogg-comments';
 
 /** Sets the title; true when it changed. */
 export function updateMountTitle(

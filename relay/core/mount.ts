@@ -6,12 +6,14 @@ import { frameFormatOf } from '../formats/frame-header.js';
 import { FrameIndex } from './frame-index.js';
 import { UNCHANGED_BLOCK } from '../formats/icy-metadata.js';
 import { isOggType } from '../formats/ogg-content-type.js';
+import { isWebmType } from '../formats/webm-content-type.js';
 import { OggRingWriter } from './ogg-ring-writer.js';
 import { Ring } from './ring.js';
 import { RingWriter } from './ring-writer.js';
 import type { StreamSignature } from '../formats/stream-signature.js';
 import type { MountSettings } from './mount-settings.js';
 import type { StreamInfo } from './stream-info.js';
+import { WebmRingWriter } from './webm-ring-writer.js';
 
 /** Frame starts are indexed at most this often; plenty to land a join near its target. */
 const INDEX_SPACING_BYTES = 1024;
@@ -33,7 +35,7 @@ export class Mount<L = unknown> {
   settings: MountSettings | undefined;
   readonly ring: Ring;
   readonly index: FrameIndex;
-  readonly writer: RingWriter | OggRingWriter;
+  readonly writer: RingWriter | OggRingWriter | WebmRingWriter;
   readonly listeners = new Set<L>();
   hasSource = false;
   sourceRemote = '';
@@ -71,7 +73,17 @@ export class Mount<L = unknown> {
     this.index = new FrameIndex(bufferBytes, INDEX_SPACING_BYTES);
     this.writer = isOggType(contentType)
       ? new OggRingWriter(this.ring, this.index)
-      : new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+      : isWebmType(contentType)
+        ? new WebmRingWriter(this.ring, this.index)
+        : new RingWriter(this.ring, this.index, frameFormatOf(contentType));
+  }
+
+  /** What a new listener needs before the stream's bytes (Ogg header pages, a WebM init segment), if the format has any. */
+  private get joinHeaders(): OggRingWriter['headers'] | WebmRingWriter['init'] | undefined {
+    if (this.writer.frameFormat === undefined) return undefined;
+    if (this.writer instanceof OggRingWriter) return this.writer.headers;
+    if (this.writer instanceof WebmRingWriter) return this.writer.init;
+    return undefined;
   }
 
   /** Codec, rate and channels of what the mount plays now; undefined until known (or for untyped streams). */
@@ -89,16 +101,17 @@ export class Mount<L = unknown> {
     const target = Math.max(0, ring.head - burstBytes);
     if (this.writer.frameFormat === undefined) return Math.max(target, ring.tail);
     const start = this.index.firstAtOrAfter(target, ring.tail);
-    // Ogg: while a stream's headers are still arriving, start at its BOS page.
-    const capturing = this.writer instanceof OggRingWriter ? this.writer.headers.captureStartPos : undefined;
+    // Ogg and WebM: while a stream's headers are still arriving, start where they began (BOS page, EBML header).
+    const capturing = this.joinHeaders?.captureStartPos;
     if (capturing !== undefined && capturing >= ring.tail && (start === undefined || start >= capturing)) return capturing;
-    return start ?? ring.head;
+    // WebM joins only at a Cluster start: with none in the burst, start at the last one before it.
+    const further = start === undefined && this.writer instanceof WebmRingWriter ? this.writer.joinBefore(target) : undefined;
+    return start ?? further ?? ring.head;
   }
 
-  /** What a listener starting at `pos` must get before the ring's bytes: an Ogg stream's header pages. */
+  /** What a listener starting at `pos` must get before the ring's bytes: Ogg header pages or a WebM init segment. */
   joinPrefix(pos: number): Uint8Array | undefined {
-    if (!(this.writer instanceof OggRingWriter) || this.writer.frameFormat === undefined) return undefined;
-    const prefix = this.writer.headers.prefixFor(pos);
-    return prefix.length > 0 ? prefix : undefined;
+    const prefix = this.joinHeaders?.prefixFor(pos);
+    return prefix !== undefined && prefix.length > 0 ? prefix : undefined;
   }
 }

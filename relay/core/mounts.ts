@@ -14,6 +14,8 @@ import { Fallbacks } from './fallbacks.js';
 import { Intros } from './intros.js';
 import { Mount } from './mount.js';
 import type { MountSettings, StationSettings } from './mount-settings.js';
+import { updateMountTitle } from './mount-title.js';
+import { OggRingWriter } from './ogg-ring-writer.js';
 import { mediaTypeOf, type StreamInfo, withOverrides } from './stream-info.js';
 
 /** What ingest writes a source's bytes into. */
@@ -163,6 +165,7 @@ export class MountRegistry {
       const ringBytes = Math.max(this.config.bufferBytes, settings.burstBytes + settings.maxLagBytes + RING_HEADROOM_BYTES);
       mount = new Mount<Listener>(name, contentType, info, ringBytes, settings);
       this.mounts.set(name, mount);
+      this.takeTitlesFromStream(mount);
       this.metrics.initMount(name);
       // Its own listeners may already be hearing its fallback: count them again.
       this.updateGauges(name);
@@ -183,6 +186,12 @@ export class MountRegistry {
     if (settings.fallbackOverride !== 'off') this.reclaimPending.add(mount);
     this.log.info({ mount: name, remote, contentType, resumed, listeners: mount.listeners.size, ...request }, 'source connected');
     return this.sourceInput(mount);
+  }
+
+  /** An Ogg stream's comment headers set the mount's title, like any other title update. */
+  private takeTitlesFromStream(mount: Mount<Listener>): void {
+    if (!(mount.writer instanceof OggRingWriter)) return;
+    mount.writer.headers.onTitle = (title) => updateMountTitle({ metrics: this.metrics, log: this.log }, mount, title, '', 'ogg-comments');
   }
 
   private sourceInput(mount: Mount<Listener>): SourceInput {

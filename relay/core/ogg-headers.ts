@@ -12,11 +12,15 @@
 // position p gets the headers of the last epoch with fromPos <= p, and
 // receives any later BOS and header pages in-band, as chained Ogg intends.
 //
+// Each completed capture's comment header also names what is playing: its
+// title goes to `onTitle`, once per new logical stream.
+//
 // Invariants: header pages are never indexed (a join never lands inside
 // them); while a capture is in progress a join starts at the capture's BOS
 // page (the headers then arrive in-band), so no listener ever gets audio of
 // a stream whose headers it has not had.
 
+import { oggTitle } from '../formats/ogg-comments.js';
 import { OGG_BOS, OGG_CONTINUED, oggHeaderPackets, type OggPage } from '../formats/ogg-page.js';
 import type { Ring } from './ring.js';
 
@@ -50,6 +54,11 @@ export class OggHeaders {
   private readonly ring: Ring;
   private readonly epochs: Epoch[] = [];
   private capture: Capture | undefined;
+  /**
+   * Called with the title in each new stream's comment header ("ARTIST -
+   * TITLE", or TITLE), when it has one; the mount sets it as its title.
+   */
+  onTitle: ((title: string) => void) | undefined;
 
   constructor(ring: Ring) {
     this.ring = ring;
@@ -132,6 +141,8 @@ export class OggHeaders {
   private complete(capture: Capture, fromPos: number): void {
     const headers = Uint8Array.from(Buffer.concat(capture.pages));
     this.capture = undefined;
+    const title = this.onTitle ? oggTitle(capture.pages, capture.streams.keys()) : undefined;
+    if (title !== undefined) this.onTitle?.(title);
     this.epochs.push({ fromPos, headers });
     const tail = this.ring.tail;
     // Keep the newest epoch that starts at or before the tail: it covers the oldest joinable bytes.

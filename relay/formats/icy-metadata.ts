@@ -33,7 +33,7 @@ const VALUE_END = "';";
 
 /** Ogg and WebM carry titles in their own comment headers; Icecast never sends ICY there. */
 export function icyAllowedFor(contentType: string): boolean {
-  return !/ogg|webm|opus|flac/i.test(contentType);
+  return !/ogg|webm|matroska|opus|flac/i.test(contentType);
 }
 
 /** True when a request's Icy-MetaData header asks for metadata ("1"; some players send "1 " or "true"). */

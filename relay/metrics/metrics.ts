@@ -74,9 +74,11 @@ export class Metrics {
   readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
   readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
   readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
-  readonly titleUpdates = this.counter('relaycast_title_updates_total', 'Title updates accepted (admin/metadata, admin.cgi, inline ICY).', [
-    'mount',
-  ]);
+  readonly titleUpdates = this.counter(
+    'relaycast_title_updates_total',
+    'Title updates accepted (admin/metadata, admin.cgi, inline ICY, Ogg comment headers).',
+    ['mount'],
+  );
   readonly refusals = this.counter('relaycast_refusals_total', 'Requests refused, by error code and status.', ['code', 'status']);
   readonly lag = this.histogram(
     'relaycast_listener_lag_bytes',
