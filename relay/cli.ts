@@ -23,6 +23,7 @@ import { createLogger } from './log.js';
 import { startRelay, type RunningRelay } from './relay-server.js';
 import type { Logger } from 'pino';
 import { applyConfigFile, ConfigFileError, configFileOptions, loadedConfigOf, registerConfigCommand } from './settings/config-command.js';
+import { defaultStateDir, type KeptCredentials, keptCredentials } from './settings/credentials-file.js';
 import { createReloader } from './settings/reload.js';
 import { stationSettings } from './settings/station.js';
 
@@ -87,6 +88,13 @@ export function buildProgram(): Command {
         '--source-password <pw>',
         'password sources give as user "source" (default: generated and printed once)',
         'RELAYCAST_SOURCE_PASSWORD',
+      ),
+    )
+    .addOption(
+      opt(
+        '--state-dir <dir>',
+        'where passwords generated on a first start are kept for the next (default: ~/.local/state/relaycast)',
+        'RELAYCAST_STATE_DIR',
       ),
     )
     .addOption(
@@ -305,6 +313,7 @@ export function buildProgram(): Command {
 
 interface RelayFlags extends RelayConfigInput {
   sourcePassword?: string;
+  stateDir?: string;
   tlsCert?: string[];
   tlsKey?: string[];
 }
@@ -324,8 +333,28 @@ function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
   });
 }
 
+/**
+ * A first start without --source-password generates the source and admin passwords and keeps
+ * them (relay/settings/credentials-file.ts), so encoders and the operator still have them after
+ * a restart; given passwords are used as they are.
+ */
+function keepGeneratedPasswords(flags: RelayFlags): KeptCredentials | undefined {
+  if (flags.sourcePassword) return undefined;
+  const dir = flags.stateDir ?? defaultStateDir();
+  try {
+    const kept = keptCredentials(dir);
+    flags.sourcePassword = kept.sourcePassword;
+    flags.adminPassword ||= kept.adminPassword;
+    return kept;
+  } catch (err) {
+    process.stderr.write(`relaycast: cannot keep generated passwords in ${dir} (${(err as Error).message}); they change at every start\n`);
+    return undefined;
+  }
+}
+
 async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   let config: Readonly<RelayConfig>;
+  const kept = keepGeneratedPasswords(flags);
   try {
     config = configFromFlags(flags);
   } catch (err) {
@@ -338,7 +367,7 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
   });
-  printReady(config, relay, log);
+  printReady(config, relay, log, kept);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -395,7 +424,7 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   });
 }
 
-function printReady(config: Readonly<RelayConfig>, relay: RunningRelay, log: Logger): void {
+function printReady(config: Readonly<RelayConfig>, relay: RunningRelay, log: Logger, kept: KeptCredentials | undefined): void {
   const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const door = `${shown(config.host)}:${relay.port}`;
   const listenUrl = `http://${door}/listen`;
@@ -431,6 +460,13 @@ function printReady(config: Readonly<RelayConfig>, relay: RunningRelay, log: Log
   if (relay.tlsIngestPort !== undefined) lines.push(`  TLS encoders:    ${shown(config.ingestHost)}:${relay.tlsIngestPort} (tls=1)`);
   if (relay.shoutcastPort !== undefined) {
     lines.push(`  SHOUTcast v1 sources: ${shown(config.ingestHost)}:${relay.shoutcastPort} (mount ${config.shoutcastMount})`);
+  }
+  if (kept) {
+    // Only on the terminal (stderr), never in the JSON log: the exact line an encoder needs.
+    const where = `${kept.created ? 'generated and kept' : 'kept from the first start'} in ${kept.path}`;
+    lines.push(`  source password (${where}; set --source-password to choose one): ${config.sourcePassword}`);
+    lines.push(`  encoder line:    ffmpeg -re -i song.mp3 -c copy -f mp3 icecast://source:${config.sourcePassword}@${door}/listen`);
+    if (config.adminPassword === kept.adminPassword) lines.push(`  admin password (${where}): ${config.adminPassword}`);
   }
   if (config.sourcePasswordGenerated) {
     lines.push(`  source password (generated, shown once; set --source-password to choose one): ${config.sourcePassword}`);

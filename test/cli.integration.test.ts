@@ -2,7 +2,7 @@
 // exit 2, the generated password, graceful shutdown, and `relaycast push`.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -54,13 +54,28 @@ test('invalid values exit 2 with a message that says what to do', async () => {
   assert.equal(viaEnv.code, 2);
 });
 
-test('without a password the relay generates one, prints it once, and it works', async (t) => {
+test('without a password the relay generates one, prints it with the encoder line, keeps it for the next start, and it works', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
-  const relay = await RelayProcess.startFor(t, [], {}, { sourcePassword: false });
-  const password = await waitFor(() => /source password .*: (\S+)/.exec(relay.stderr)?.[1], 5000, 'the printed password');
+  const stateDir = mkdtempSync(join(tmpdir(), 'relaycast-state-'));
+  const env = { RELAYCAST_STATE_DIR: stateDir };
+  const relay = await RelayProcess.startFor(t, [], env, { sourcePassword: false });
+  const password = await waitFor(
+    () => /source password \(generated and kept in [^)]*\): (\S+)/.exec(relay.stderr)?.[1],
+    5000,
+    'the printed password',
+  );
   assert.ok(password.length >= 20, 'strong enough');
-  assert.equal(relay.stderr.split(password).length - 1, 1, 'printed exactly once');
+  // The password line, and the exact line an encoder is given.
+  assert.equal(relay.stderr.split(password).length - 1, 2);
+  assert.match(
+    relay.stderr,
+    new RegExp(`encoder line: +ffmpeg -re -i song\\.mp3 -c copy -f mp3 icecast://source:${password}@127\\.0\\.0\\.1:${relay.port}/listen`),
+  );
   assert.equal(relay.stdout.includes(password), false, 'never in the logs');
+  const kept = JSON.parse(readFileSync(join(stateDir, 'credentials.json'), 'utf8')) as { sourcePassword: string; adminPassword: string };
+  assert.equal(kept.sourcePassword, password);
+  assert.notEqual(kept.adminPassword, password, 'the admin password is its own');
+  assert.equal(statSync(join(stateDir, 'credentials.json')).mode & 0o077, 0, 'only its owner can read it');
   const ready = { ingestPort: relay.ingestPort };
   const push = startTool(process.execPath, [
     CLI,
@@ -75,6 +90,15 @@ test('without a password the relay generates one, prints it once, and it works',
   const wrong = await relaycast(['push', SAMPLE_MP3, '--url', `http://source:nope@127.0.0.1:${ready.ingestPort}/other`]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /401.*credentials/);
+
+  // After a restart, the same passwords: encoders set up with it keep working.
+  const again = await RelayProcess.startFor(t, [], env, { sourcePassword: false });
+  await waitFor(() => again.stderr.includes('encoder line:'), 5000, 'the banner');
+  assert.match(again.stderr, new RegExp(`source password \\(kept from the first start in [^)]*\\): ${password}`));
+  const admin = await fetch(`${again.listenUrl}/admin/listeners`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${kept.adminPassword}`).toString('base64')}` },
+  });
+  assert.equal(admin.status, 200);
 });
 
 test('SIGTERM ends listeners cleanly and exits 0 within 5 s; a second signal exits at once', async (t) => {
@@ -111,15 +135,17 @@ async function stubbornPeer(relay: RelayProcess): Promise<net.Socket> {
   return socket;
 }
 
-test('a shutdown held up by a peer still exits 0 at the 5 s deadline', async (t) => {
+test('a peer that never finishes its request cannot hold shutdown: it is let go and the relay exits cleanly', async (t) => {
   const relay = await RelayProcess.start();
   const socket = await stubbornPeer(relay);
   t.after(() => socket.destroy());
   const startedMs = performance.now();
   assert.equal(await relay.signal('SIGTERM'), 0);
   const tookMs = performance.now() - startedMs;
-  assert.ok(tookMs > 4000 && tookMs < 6500, `exited after ${tookMs.toFixed(0)} ms`);
-  assert.ok(relay.logs.some((l) => l.msg === 'shutdown deadline passed; exiting'));
+  // Ended, then destroyed after relay-server.ts's 250 ms linger: well before the 5 s deadline.
+  assert.ok(tookMs < 2500, `exited after ${tookMs.toFixed(0)} ms`);
+  assert.ok(relay.logs.some((l) => l.msg === 'shut down cleanly'));
+  assert.equal(socket.destroyed || socket.readableEnded, true, 'the peer was let go');
 });
 
 // Issue 10 item 7: sources used to be only half-closed, so an encoder that keeps sending held the process to the deadline.

@@ -49,8 +49,10 @@ export function createReloader(o: ReloaderOptions): () => ReloadOutcome {
     try {
       applyConfigFile(o.command);
       const flags = o.command.opts<Record<string, unknown>>();
-      // A generated password stays what it was: encoders already use it.
-      if (running.sourcePasswordGenerated && flags.sourcePassword === undefined) flags.sourcePassword = running.sourcePassword;
+      // A password that no flag, variable or file sets (generated, or kept from a first start) stays
+      // what it was: encoders and the operator already use it.
+      if (flags.sourcePassword === undefined) flags.sourcePassword = running.sourcePassword;
+      if (flags.adminPassword === undefined) flags.adminPassword = running.adminPassword;
       next = o.build(flags);
     } catch (err) {
       const errors =
@@ -65,7 +67,7 @@ export function createReloader(o: ReloaderOptions): () => ReloadOutcome {
     const needRestart: string[] = [];
     const merged: Record<string, unknown> = { ...running };
     for (const key of Object.keys(next) as Array<keyof RelayConfig>) {
-      if (key === 'sourcePasswordGenerated' || Object.is(next[key], running[key])) continue;
+      if (key === 'sourcePasswordGenerated' || key === 'adminPasswordGenerated' || same(next[key], running[key])) continue;
       if (RELOADABLE.has(key)) {
         merged[key] = next[key];
         changed.push(key);
@@ -81,4 +83,9 @@ export function createReloader(o: ReloaderOptions): () => ReloadOutcome {
     if (needRestart.length > 0) o.log.warn({ needRestart }, 'these settings changed in the file but take effect only after a restart');
     return { ok: true, changed, needRestart };
   };
+}
+
+/** Equal settings; lists (certificate files) by their items. */
+function same(a: unknown, b: unknown): boolean {
+  return Object.is(a, b) || (Array.isArray(a) && Array.isArray(b) && JSON.stringify(a) === JSON.stringify(b));
 }
