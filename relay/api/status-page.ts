@@ -39,7 +39,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <div class="path"></div>
     <div class="title"></div>
     <ul class="facts">
-      <li><span class="listeners">0</span> listening</li>
+      <li><span class="listeners">0</span> listening<span class="fallback"></span></li>
       <li class="bitrate"></li>
       <li class="uptime"></li>
       <li class="state"></li>
@@ -96,6 +96,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       q('.path').textContent = m.mount + (m.source.genre ? ' · ' + m.source.genre : '');
       q('.title').textContent = m.title ? 'Now playing: ' + m.title : '';
       q('.listeners').textContent = String(m.listeners);
+      // Its own listeners who hear its fallback while its source is away.
+      q('.fallback').textContent = m.listenersOnFallback > 0 ? ' (' + m.listenersOnFallback + ' on the fallback)' : '';
       const kbps = m.bitrateKbps ?? (m.measuredBitrateKbps > 0 ? Math.round(m.measuredBitrateKbps) : null);
       q('.bitrate').textContent = kbps ? kbps + ' kbps' : '';
       q('.uptime').textContent = m.streamSeconds === null ? '' : 'on air ' + duration(m.streamSeconds);
