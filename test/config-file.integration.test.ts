@@ -142,3 +142,23 @@ test("Debian's shipped icecast.xml runs as it is: its limit holds, its default a
   t.after(() => listener.destroy());
   await waitFor(() => listener.bodyBytes >= 39 * 417, 5000, 'the stream');
 });
+
+test('the example config runs as written: each mount takes its own password and sends its stream name', async (t) => {
+  const relay = await RelayProcess.startFor(t, ['--config', EXAMPLE]);
+  const live = await SyntheticSource.connect(relay.ingestPort, { mount: '/live', password: 'change-me-live' });
+  t.after(() => live.close());
+  live.send(40);
+  const listener = new RawListener(relay.port, '/live');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes >= 39 * 417, 5000, 'the /live stream');
+  assert.equal(listener.headers.get('icy-name'), 'Live from the studio');
+  const autodj = await SyntheticSource.connect(relay.ingestPort, { mount: '/autodj', password: 'change-me-autodj' });
+  t.after(() => autodj.close());
+  autodj.send(10);
+  const status = (await (await fetch(`${relay.listenUrl}/status.json`)).json()) as { mounts: Array<{ mount: string }> };
+  assert.deepEqual(
+    status.mounts.map((m) => m.mount),
+    ['/live'],
+    '/autodj is hidden',
+  );
+});
