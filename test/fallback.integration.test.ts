@@ -191,11 +191,7 @@ test('ffmpeg on /live and /autodj: a recording across the drop, the fallback and
   t.after(() => stop(live));
   await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/live', 10_000);
   await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/autodj', 10_000);
-  await waitFor(
-    async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/live' })) > 64_000,
-    10_000,
-    'live audio',
-  );
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/live' }, (v) => v > 64_000, 10_000);
   const listener = new RawListener(relay.ingestPort, '/live', { http10: true });
   t.after(() => listener.destroy());
   await waitFor(() => listener.bodyBytes > 96_000, 10_000, 'six seconds of live');

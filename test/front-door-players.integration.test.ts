@@ -48,11 +48,7 @@ describe('VLC, mpg123 and Icecast on the front door', () => {
       format: 'mp3',
       contentType: 'audio/mpeg',
     });
-    await waitFor(
-      async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/named.mp3' })) > BURST_BYTES,
-      20_000,
-      'a burst on /named.mp3',
-    );
+    await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/named.mp3' }, (v) => v > BURST_BYTES, 20_000);
   });
   after(async () => {
     encoder?.kill('SIGKILL');

@@ -27,7 +27,7 @@ test('the series of mounts that came and went are removed: the scrape returns to
   assert.equal(baseline.mounted, 0);
   const one = await SyntheticSource.connect(relay.ingestPort, { mount: '/one' });
   one.send(5);
-  await waitFor(async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/one' })) > 0, 5000, '/one bytes');
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/one' }, (v) => v > 0, 5000);
   const perMount = (await seriesCounts(relay)).mounted;
   assert.ok(perMount > 50, `${perMount} series for one mount`);
   one.close();

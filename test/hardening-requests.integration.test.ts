@@ -225,11 +225,7 @@ describe('hostile requests', () => {
     try {
       await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/zeros');
       socket.write(`0000000000010\r\n${'z'.repeat(16)}\r\n`);
-      await waitFor(
-        async () => (await relay.metric('relaycast_source_received_bytes_total', { mount: '/zeros' })) === 16,
-        5000,
-        '16 bytes',
-      );
+      await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/zeros' }, (v) => v === 16, 5000);
       assert.equal(
         relay.countLogs((l) => l.code === 'BAD_CHUNK'),
         0,
