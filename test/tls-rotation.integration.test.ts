@@ -21,8 +21,16 @@ test('a certificate swap under 110 TLS listeners drops none, and new handshakes 
   const ca = makeTestCa();
   t.after(() => ca.remove());
   const first = ca.issue('radio', ['radio.test']);
-  const relay = await RelayProcess.start(['--tls-port', '0', '--tls-ingest-port', '0', '--tls-cert', first.cert, '--tls-key', first.key]);
-  t.after(() => relay.stop());
+  const relay = await RelayProcess.startFor(t, [
+    '--tls-port',
+    '0',
+    '--tls-ingest-port',
+    '0',
+    '--tls-cert',
+    first.cert,
+    '--tls-key',
+    first.key,
+  ]);
   assert.equal(await relay.metric('relaycast_tls_reload_success'), 1);
   const source = await SyntheticSource.connect(relay.port, { mount: '/rot.mp3' });
   t.after(() => source.close());
@@ -64,6 +72,7 @@ test('a certificate swap under 110 TLS listeners drops none, and new handshakes 
 
   // A key that is not this certificate's: refused as a whole, the old pair stays.
   const stranger = ca.issue('stranger', ['radio.test']);
+  relay.expectWarnings('TLS reload refused; the old certificates stay');
   copyFileSync(stranger.key, second.key);
   relay.child.kill('SIGHUP');
   const refused = await relay.waitForLog((l) => l.msg === 'TLS reload refused; the old certificates stay');
