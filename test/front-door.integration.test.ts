@@ -50,26 +50,28 @@ describe('the front door: one port for every source and every player', () => {
     writeFileSync(join(webroot, '.well-known', 'acme-challenge', TOKEN), `${TOKEN}.thumbprint`);
     writeFileSync(join(webroot, 'secret.txt'), 'not for the web');
     symlinkSync(join(webroot, 'secret.txt'), join(webroot, '.well-known', 'acme-challenge', 'linked'));
-    relay = await RelayProcess.start(['--acme-webroot', webroot]);
+    // debug: libshout's probe (AUTH_PROBE) is logged at debug only.
+    relay = await RelayProcess.start(['--acme-webroot', webroot, '--log-level', 'debug']);
   });
   after(async () => {
     await relay.stop();
     rmSync(webroot, { recursive: true, force: true });
   });
 
-  async function expectRefusal(request: string | Buffer, status: number, code: string, reason: RegExp): Promise<void> {
+  /**
+   * Status, one-line reason, a log line with the code, the counter. Repeats of one kind of
+   * refusal are logged once per 10 s (relay/api/refusals.ts), so each one is counted by the
+   * counter; the log line is the first of its kind.
+   */
+  async function expectRefusal(request: string | Buffer, status: number, code: string, reason: RegExp): Promise<Map<string, string>> {
     const before = await relay.metric('relaycast_refusals_total', { code, status: String(status) });
-    const logsBefore = relay.countLogs((l) => l.code === code && l.port === 'listener');
     const res = await rawRequest(relay.port, request);
     assert.equal(res.status, status, `${res.statusLine} ${res.body}`);
     assert.match(res.body, reason);
     assert.equal(res.body.trim().split('\n').length, 1, 'the reason is one line');
-    await waitFor(() => relay.countLogs((l) => l.code === code && l.port === 'listener') > logsBefore, 2000, `a log line with ${code}`);
-    await waitFor(
-      async () => (await relay.metric('relaycast_refusals_total', { code, status: String(status) })) === before + 1,
-      2000,
-      `the refusal counter for ${code}`,
-    );
+    await relay.waitForLog((l) => l.code === code && l.status === status && l.port === 'listener', 2000);
+    await relay.waitForMetric('relaycast_refusals_total', { code, status: String(status) }, (v) => v === before + 1, 2000);
+    return res.headers;
   }
 
   test('the relay was started with --port alone: no other port is open', () => {
@@ -117,8 +119,13 @@ describe('the front door: one port for every source and every player', () => {
     );
   });
 
-  test("libshout's credential-less probe gets 401 with a Basic challenge, logged and counted", async () => {
-    await expectRefusal('SOURCE /probe.mp3 HTTP/1.0\r\nContent-Length: 0\r\n\r\n', 401, 'AUTH_REQUIRED', /source credentials/);
+  test("libshout's credential-less probe gets 401 with a Basic challenge, logged (at debug) and counted", async () => {
+    const probe = await expectRefusal('SOURCE /probe.mp3 HTTP/1.0\r\nContent-Length: 0\r\n\r\n', 401, 'AUTH_PROBE', /source credentials/);
+    assert.ok(
+      relay.logs.filter((l) => l.code === 'AUTH_PROBE').every((l) => l.level === 20),
+      'the probe is logged at debug',
+    );
+    assert.match(probe.get('www-authenticate') ?? '', /^Basic realm=/);
   });
 
   test('an HTTP/1.1 reader gets a close-delimited body, never chunked, that holds every frame in order', async (t) => {
@@ -182,6 +189,7 @@ describe('the front door: one port for every source and every player', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body, `${TOKEN}.thumbprint`);
     assert.equal(res.headers.get('content-type'), 'text/plain');
+    relay.expectWarnings('ACME_TOKEN_NOT_FOUND');
     for (const path of ['../../secret.txt', '..%2f..%2fsecret.txt', 'linked', 'missing-token', '.hidden', '']) {
       await expectRefusal(
         `GET /.well-known/acme-challenge/${path} HTTP/1.1\r\nHost: x\r\n\r\n`,
@@ -193,6 +201,7 @@ describe('the front door: one port for every source and every player', () => {
   });
 
   test('oversized heads, too many headers, bad header lines and other versions are answered, logged and counted', async () => {
+    relay.expectWarnings('HEAD_TOO_LARGE', 'BAD_HEADER', 'VERSION_NOT_SUPPORTED', 'METHOD_NOT_ALLOWED', 'BAD_REQUEST_LINE');
     await expectRefusal(
       `GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`,
       431,
