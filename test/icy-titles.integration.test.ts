@@ -199,13 +199,16 @@ describe('title updates and their refusals', () => {
       [relay.port, '/admin/metadata?mode=updinfo&song=x', `source:${PASSWORD}`, 400, 'BAD_METADATA'],
       [relay.port, '/admin/metadata?mount=/m&mode=updinfo&song=x&charset=klingon', `source:${PASSWORD}`, 400, 'BAD_METADATA'],
     ];
+    // Repeats of one kind of refusal are logged once per 10 s (relay/api/refusals.ts): each one is
+    // counted by the counter, and a log line with its code is there.
     for (const [port, path, credentials, status, code] of cases) {
-      const logged = relay.countLogs((l) => l.code === code);
+      const counted = await relay.metric('relaycast_refusals_total', { code, status: String(status) });
       const res = await titleUpdate(port, path, { credentials });
       assert.equal(res.status, status, `${path} on ${port}`);
       if (status === 401) assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm=/);
       assert.match(res.body, /^[^\n]+\n$/, 'a one-line reason');
-      await waitFor(() => relay.countLogs((l) => l.code === code) > logged, 5000, `${code} logged`);
+      await relay.waitForLog((l) => l.code === code && l.status === status, 5000);
+      await relay.waitForMetric('relaycast_refusals_total', { code, status: String(status) }, (v) => v === counted + 1, 5000);
     }
     assert.equal(lastTitle(), before, 'no refused update changed a title');
     assert.equal((await relay.metric('relaycast_refusals_total', { code: 'ADMIN_AUTH_REQUIRED', status: '401' })) >= 2, true);
