@@ -1,12 +1,13 @@
 // What a client meets while the relay shuts down (SIGTERM): the listening
-// sockets are closed at once, but a connection the listener port (uWS)
-// already holds is still answered, and a stream request on it is refused
+// sockets are closed at once, but a connection the uWS port (--uws-port)
+// already holds is still answered (the front door answers one request per
+// connection, so it holds none), and a stream request on it is refused
 // with SHUTTING_DOWN, logged and counted like every other refusal.
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { PASSWORD, RelayProcess, metricValue } from './support/relay-process.js';
+import { RelayProcess, metricValue } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 /** A keep-alive connection that sends one request at a time and reads each Content-Length answer. */
@@ -48,30 +49,40 @@ class KeepAliveConnection {
 }
 
 test('a stream request on a held connection while the relay shuts down is 503 SHUTTING_DOWN, logged and counted', async (t) => {
-  const relay = await RelayProcess.startFor(t, ['--metrics-host', '127.0.0.1', '--metrics-port', '0']);
+  const relay = await RelayProcess.startFor(t, ['--uws-port', '0', '--metrics-host', '127.0.0.1', '--metrics-port', '0']);
   relay.expectWarnings('SHUTTING_DOWN');
   const metricsPort = (await relay.waitForLog((l) => l.msg === 'relay ready')).metricsPort as number;
-  // A source that ignores our FIN holds the shutdown open (until the 5 s deadline) while the test asks.
-  const stubborn = net.connect({ port: relay.ingestPort, host: '127.0.0.1', allowHalfOpen: true });
+  // A peer on the front door that never finishes its request head holds the shutdown open for
+  // relay-server.ts's linger (250 ms; sources no longer can: they are destroyed at shutdown),
+  // and the held uWS connection asks in that time.
+  const stubborn = net.connect({ port: relay.port, host: '127.0.0.1', allowHalfOpen: true });
   stubborn.on('error', () => undefined);
   stubborn.resume();
   t.after(() => stubborn.destroy());
-  stubborn.write(`SOURCE /live HTTP/1.0\r\nAuthorization: Basic ${Buffer.from(`source:${PASSWORD}`).toString('base64')}\r\n\r\n`);
-  await relay.waitForLog((l) => l.msg === 'source connected');
-  const held = await KeepAliveConnection.open(relay.port);
+  await new Promise((resolve) => stubborn.once('connect', resolve));
+  stubborn.write('GET /listen HTTP/1.0\r\nUser-Agent: slow');
+  const held = await KeepAliveConnection.open(relay.uwsPort);
   t.after(() => held.destroy());
   assert.equal((await held.get('/healthz')).status, 200, 'the connection is open and kept alive');
+
+  // Read once before the signal: the count before, and fetch is ready to ask again at once.
+  const scrape = async () =>
+    metricValue(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'relaycast_refusals_total', {
+      code: 'SHUTTING_DOWN',
+      status: '503',
+    });
+  assert.equal(await scrape(), 0);
 
   relay.child.kill('SIGTERM');
   await relay.waitForLog((l) => l.msg === 'shutting down');
   const refused = await held.get('/live');
   assert.equal(refused.status, 503);
   assert.equal(refused.body, 'server is shutting down\n');
+  // The counter is incremented with the log line (relay/api/refusals.ts), so it is read before waiting for the line.
+  assert.equal(await scrape(), 1);
   await relay.waitForLog((l) => l.code === 'SHUTTING_DOWN' && l.status === 503);
-  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  assert.equal(metricValue(metrics, 'relaycast_refusals_total', { code: 'SHUTTING_DOWN', status: '503' }), 1);
 
-  // Let the shutdown finish: without the stubborn source it completes cleanly (checked by stop()).
+  // Let the shutdown finish: it completes cleanly (checked by stop()).
   stubborn.destroy();
   held.destroy();
   await waitFor(() => relay.exitCode !== null, 4000, 'the relay to exit');
