@@ -101,8 +101,7 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
   });
-  printReady(config, relay, log, kept);
-
+  // Before "relay ready" is printed: a SIGTERM sent as soon as it appears must find the handler.
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -129,6 +128,8 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  printReady(config, relay, log, kept);
+
 
   let reloadConfig: (() => void) | undefined;
   if (loaded) {
