@@ -15,7 +15,9 @@ import { mountNameOf } from '../formats/mount-name.js';
 import { HeadReader, type RequestHead } from '../formats/request-head.js';
 import { enableIcy } from '../core/icy-interleaver.js';
 import { clientAddress } from './client-address.js';
+import { HeadDeadlines } from './head-deadlines.js';
 import { streamHeaders } from './listener-headers.js';
+import { sharedString } from './shared-strings.js';
 import { SocketSink } from './socket-sink.js';
 
 /** How long a refused peer may take to read our answer before it is cut. */
@@ -23,7 +25,50 @@ const LINGER_MS = 2000;
 const ALLOW = 'GET, HEAD, OPTIONS, PUT, SOURCE';
 
 export function createSocketServer(ctx: RelayContext): net.Server {
-  return net.createServer({ noDelay: true }, (socket) => acceptConnection(ctx, socket));
+  const heads = new HeadDeadlines(ctx.config.headerTimeoutMs, (socket) => {
+    socket.off('data', onHeadData);
+    refuse(ctx, socket, 'HTTP/1.0', new RelayError('HEADER_TIMEOUT', `${ctx.config.headerTimeoutMs} ms`), {
+      remote: remoteOf(socket),
+      method: '?',
+      target: '?',
+    });
+  });
+
+  // Shared by every connection (`this` is the socket): no closure per socket, so
+  // nothing of the accept path stays alive behind a streaming listener.
+  function onHeadData(this: Socket, chunk: Buffer): void {
+    const entry = heads.get(this);
+    if (!entry) return;
+    let parsed: { head: RequestHead; rest: Buffer } | undefined;
+    try {
+      entry.reader ??= new HeadReader();
+      parsed = entry.reader.push(chunk);
+    } catch (err) {
+      done(this);
+      refuse(ctx, this, 'HTTP/1.0', err, { remote: remoteOf(this), method: '?', target: '?' });
+      return;
+    }
+    if (!parsed) return;
+    done(this);
+    dispatch(ctx, this, parsed.head, parsed.rest, remoteOf(this));
+  }
+
+  function onSocketError(this: Socket, err: Error): void {
+    ctx.log.debug({ remote: remoteOf(this), err: err.message }, 'ingest socket error');
+  }
+
+  function done(socket: Socket): void {
+    heads.delete(socket);
+    socket.off('data', onHeadData);
+  }
+
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    heads.add(socket, performance.now());
+    socket.on('data', onHeadData);
+    socket.on('error', onSocketError);
+  });
+  server.on('close', () => heads.stop());
+  return server;
 }
 
 interface Where {
@@ -32,46 +77,8 @@ interface Where {
   target: string;
 }
 
-function acceptConnection(ctx: RelayContext, socket: Socket): void {
-  const reader = new HeadReader();
-  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-  const headerTimer = setTimeout(onHeaderTimeout, ctx.config.headerTimeoutMs);
-
-  function onHeadData(chunk: Buffer): void {
-    let parsed: { head: RequestHead; rest: Buffer } | undefined;
-    try {
-      parsed = reader.push(chunk);
-    } catch (err) {
-      done();
-      refuse(ctx, socket, 'HTTP/1.0', err, { remote, method: '?', target: '?' });
-      return;
-    }
-    if (!parsed) return;
-    done();
-    dispatch(ctx, socket, parsed.head, parsed.rest, remote);
-  }
-
-  function onHeaderTimeout(): void {
-    done();
-    refuse(ctx, socket, 'HTTP/1.0', new RelayError('HEADER_TIMEOUT', `${ctx.config.headerTimeoutMs} ms`), {
-      remote,
-      method: '?',
-      target: '?',
-    });
-  }
-
-  function onSocketError(err: Error): void {
-    ctx.log.debug({ remote, err: err.message }, 'ingest socket error');
-  }
-
-  function done(): void {
-    clearTimeout(headerTimer);
-    socket.off('data', onHeadData);
-  }
-
-  socket.on('data', onHeadData);
-  socket.on('error', onSocketError);
-  socket.on('close', () => clearTimeout(headerTimer));
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
 }
 
 function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, remote: string): void {
@@ -132,7 +139,7 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
   }
   const listener = ctx.registry.addListener(name, {
     remoteAddress: clientAddress({ socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for') }, ctx.config.trustProxy),
-    userAgent: head.headers.get('user-agent') ?? '',
+    userAgent: sharedString(head.headers.get('user-agent') ?? ''),
     acceptedAtMs,
     transport: 'socket',
   });
