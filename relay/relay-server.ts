@@ -45,9 +45,13 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
   const listenSocket = await listenUws(app, config.host, config.port);
   const ingest = createSocketServer(ctx);
   const ingestSockets = new Set<Socket>();
+  // One shared handler, not a closure per socket: listeners stream on these sockets too.
+  function forgetIngestSocket(this: Socket): void {
+    ingestSockets.delete(this);
+  }
   ingest.on('connection', (socket: Socket) => {
     ingestSockets.add(socket);
-    socket.on('close', () => ingestSockets.delete(socket));
+    socket.on('close', forgetIngestSocket);
   });
   await listenNet(ingest, config.ingestHost, config.ingestPort);
   let shoutcast: Server | undefined;
@@ -55,7 +59,7 @@ export async function startRelay(config: Readonly<RelayConfig>, log: Logger): Pr
     shoutcast = createShoutcastServer(ctx);
     shoutcast.on('connection', (socket: Socket) => {
       ingestSockets.add(socket);
-      socket.on('close', () => ingestSockets.delete(socket));
+      socket.on('close', forgetIngestSocket);
     });
     await listenNet(shoutcast, config.ingestHost, config.shoutcastPort);
   }
