@@ -19,6 +19,7 @@ import {
   type SlowPolicy,
 } from './config.js';
 import { RelayError } from './errors.js';
+import { capYoungGeneration } from './heap-tuning.js';
 import { createLogger } from './log.js';
 import { startRelay } from './relay-server.js';
 
@@ -241,6 +242,7 @@ async function runRelay(flags: RelayFlags): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel, config.logFormat);
+  capYoungGeneration();
   const relay = await startRelay(config, log).catch((err: Error) => {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);
