@@ -60,11 +60,13 @@ async function main(): Promise<void> {
       port: PORT,
       outputBase: join(dir, 'relay'),
       relaycastLogLevel: 'info',
+      // The front door: the node:net server that every player reaches (issue 15).
+      relaycastDoor: 'socket',
     });
     started.push(server);
     const feed = await startFeed(server, 'realtime', REPO_DIR, join(dir, 'relay'));
     started.push(feed);
-    const url = `http://127.0.0.1:${PORT}${MOUNT_PATH}`;
+    const url = `http://127.0.0.1:${server.listenPort}${MOUNT_PATH}`;
     const pin = ['taskset', '-c', String(LOAD_CORE)];
     const tool = ManagedProcess.start(
       [

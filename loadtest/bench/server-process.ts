@@ -12,6 +12,13 @@ import { ManagedProcess } from './managed-process.js';
 import { portAccepts, waitUntil } from './port-probe.js';
 
 export type ServerName = 'relaycast' | 'icecast';
+/**
+ * relaycast's port for listeners: `socket` is our own node:net HTTP/1.x
+ * server, the front door of issue 15 (today the ingest port, --ingest-port,
+ * the port after --port); `uws` is the uWS listener port (--port).
+ */
+export type RelaycastDoor = 'socket' | 'uws';
+export const RELAYCAST_DOORS: readonly RelaycastDoor[] = ['socket', 'uws'];
 export const SERVER_NAMES: readonly ServerName[] = ['relaycast', 'icecast'];
 
 export const SERVER_CORE = 0;
@@ -27,12 +34,14 @@ export interface ServerStartOptions {
   outputBase: string;
   /** relaycast's pino level: 'warn' keeps per-listener lines out of the CPU figures. */
   relaycastLogLevel: 'warn' | 'info';
+  relaycastDoor: RelaycastDoor;
 }
 
 export class ServerUnderTest {
   private constructor(
     readonly name: ServerName,
     readonly process: ManagedProcess,
+    /** Where listeners connect (and the readiness probe asks). */
     readonly listenPort: number,
     /** Where the feed pushes: relaycast's ingest port, Icecast's only port. */
     readonly feedPort: number,
@@ -62,7 +71,8 @@ export class ServerUnderTest {
         o.relaycastLogLevel,
       ];
       const proc = ManagedProcess.start(argv, { cwd: o.repoDir, outputBase: `${o.outputBase}.server` });
-      server = new ServerUnderTest(name, proc, o.port, ingestPort, o.outputBase, undefined);
+      const listenPort = o.relaycastDoor === 'socket' ? ingestPort : o.port;
+      server = new ServerUnderTest(name, proc, listenPort, ingestPort, o.outputBase, undefined);
     } else {
       const files = writeIcecastConfig(o.port, SOURCE_PASSWORD);
       let proc: ManagedProcess;
