@@ -30,7 +30,7 @@ import {
   tcpExtDelta,
   type CpuWindow,
 } from './proc-stats.js';
-import { MOUNT_PATH, ServerUnderTest, type RelaycastDoor } from './server-process.js';
+import { BENCH_PRIORITY, MOUNT_PATH, ServerUnderTest, type RelaycastDoor } from './server-process.js';
 import { readTcpSetting, type TcpSetting } from './tcp-settings.js';
 import { icecastSlowCuts, relaycastSlowCuts, type SlowCuts } from './slow-cuts.js';
 
@@ -84,6 +84,7 @@ export interface RunResult {
 
 export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'rampPerS' | 'bitrateKbps'>, listenPort: number): string[] {
   return [
+    ...BENCH_PRIORITY,
     'taskset',
     '-c',
     String(LOAD_CORE),
