@@ -9,6 +9,7 @@ import { registerLoadtestCommand } from '../loadtest/command.js';
 import { addRelayOptions, opt } from './cli-options.js';
 import { buildConfig, defaultLogFormat, type RelayConfig, type RelayConfigInput } from './config.js';
 import { RelayError } from './errors.js';
+import { capYoungGeneration } from './heap-tuning.js';
 import { createLogger } from './log.js';
 import { startRelay, type RunningRelay } from './relay-server.js';
 import type { Logger } from 'pino';
@@ -97,6 +98,7 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   }
   const log = createLogger(config.logLevel, config.logFormat);
   const loaded = loadedConfigOf(command);
+  capYoungGeneration();
   const relay = await startRelay(config, log, stationSettings(loaded?.file, config)).catch((err: Error) => {
     log.fatal({ err: err.message }, 'cannot start');
     process.exit(1);

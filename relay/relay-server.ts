@@ -73,10 +73,14 @@ export async function startRelay(
   // Every socket of ours, so that close() can end sources that keep sending.
   const openSockets = new Set<Socket>();
   const servers: Server[] = [];
+  // One shared handler, not a closure per socket: listeners stream on these sockets too.
+  function forgetSocket(this: Socket): void {
+    openSockets.delete(this);
+  }
   async function serveNet(server: Server, host: string, port: number, what: string): Promise<number> {
     server.on('connection', (socket: Socket) => {
       openSockets.add(socket);
-      socket.on('close', () => openSockets.delete(socket));
+      socket.on('close', forgetSocket);
     });
     servers.push(server);
     return listenNet(server, host, port, what);

@@ -11,6 +11,9 @@ import { medianCell, ratioLines, steadyTable } from '../loadtest/bench/bench-tab
 import { median } from '../loadtest/stats.js';
 import { icecastSlowCuts, relaycastSlowCuts } from '../loadtest/bench/slow-cuts.js';
 import type { LoadtestReport } from '../loadtest/report.js';
+import { parseTcpList, type TcpSetting } from '../loadtest/bench/tcp-settings.js';
+
+const BBR: TcpSetting = { congestionControl: 'bbr', slowStartAfterIdle: 1 };
 
 test('the median is the middle value, or the mean of the two middle ones, and null for none', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -51,6 +54,7 @@ function run(server: 'relaycast' | 'icecast', listeners: number, cpu: number, er
       windowFromS: 15,
       windowToS: 35,
       extraLoadFlags: [],
+      tcp: BBR,
       label: 'x',
     },
     startedAt: '',
@@ -103,6 +107,8 @@ test('the plan alternates relaycast and Icecast per repeat, then the two extra r
     slowRateBytesPerS: 4000,
     bitrateKbps: 128,
     port: 18300,
+    door: 'socket',
+    tcp: [BBR],
   };
   const labels = planRuns(o).map((r) => r.label);
   assert.deepEqual(labels.slice(0, 4), [
@@ -120,6 +126,52 @@ test('the plan alternates relaycast and Icecast per repeat, then the two extra r
   const slow = planRuns(o).find((r) => r.kind === 'slow');
   assert.deepEqual(slow?.extraLoadFlags, ['--slow-fraction', '0.1', '--slow-rate', '4000']);
   assert.equal(planRuns({ ...o, skipExtra: true, servers: ['icecast'] }).length, 4);
+});
+
+test('with two TCP settings each repeat runs both servers under each, named by the setting; the extra runs only under the first', () => {
+  const cubic: TcpSetting = { congestionControl: 'cubic', slowStartAfterIdle: 1 };
+  const o: BenchOptions = {
+    sizes: [1000],
+    repeats: 1,
+    servers: ['relaycast', 'icecast'],
+    skipExtra: false,
+    extraListeners: 1000,
+    rampPerS: 500,
+    windowS: 20,
+    slowDurationS: 180,
+    slowFraction: 0.1,
+    slowRateBytesPerS: 4000,
+    bitrateKbps: 128,
+    port: 18300,
+    door: 'socket',
+    tcp: [BBR, cubic],
+  };
+  const runs = planRuns(o);
+  assert.deepEqual(
+    runs.map((r) => r.label),
+    [
+      'steady-1000-r1-relaycast-bbr-ssai1',
+      'steady-1000-r1-icecast-bbr-ssai1',
+      'steady-1000-r1-relaycast-cubic-ssai1',
+      'steady-1000-r1-icecast-cubic-ssai1',
+      'unlimited-1000-r1-relaycast-bbr-ssai1',
+      'unlimited-1000-r1-icecast-bbr-ssai1',
+      'slow-1000-r1-relaycast-bbr-ssai1',
+      'slow-1000-r1-icecast-bbr-ssai1',
+    ],
+  );
+  assert.deepEqual(runs[2].tcp, cubic);
+});
+
+test('--tcp takes names with an optional slow-start-after-idle value, refuses unknown names, and drops repeats', () => {
+  const machine: TcpSetting = { congestionControl: 'bbr', slowStartAfterIdle: 1 };
+  assert.deepEqual(parseTcpList('bbr,cubic,cubic:0,cubic', machine, ['reno', 'bbr', 'cubic']), [
+    { congestionControl: 'bbr', slowStartAfterIdle: 1 },
+    { congestionControl: 'cubic', slowStartAfterIdle: 1 },
+    { congestionControl: 'cubic', slowStartAfterIdle: 0 },
+  ]);
+  assert.throws(() => parseTcpList('vegas', machine, ['bbr', 'cubic']), /not available here/);
+  assert.throws(() => parseTcpList('cubic:2', machine, ['bbr', 'cubic']), /:0 or :1/);
 });
 
 test('the slow run expects as many slow readers as the load tool makes', () => {

@@ -10,7 +10,8 @@
 // bursts are delivered, and stops being measured before the tool disconnects.
 
 import type { FeedRate } from './feed.js';
-import type { ServerName } from './server-process.js';
+import type { RelaycastDoor, ServerName } from './server-process.js';
+import { tcpLabel, type TcpSetting } from './tcp-settings.js';
 
 export const SETTLE_S = 5;
 export const END_MARGIN_S = 3;
@@ -37,6 +38,10 @@ export interface BenchOptions {
   slowRateBytesPerS: number;
   bitrateKbps: number;
   port: number;
+  /** Which relaycast port the listeners use: our node:net server (the front door) or uWS. */
+  door: RelaycastDoor;
+  /** TCP settings to run under, in order; one entry = no switching (the machine's own). */
+  tcp: TcpSetting[];
 }
 
 export const BENCH_DEFAULTS = {
@@ -50,6 +55,7 @@ export const BENCH_DEFAULTS = {
   slowRateBytesPerS: 4000,
   bitrateKbps: 128,
   port: 18300,
+  door: 'socket',
 } as const;
 
 export interface RunSpec {
@@ -66,7 +72,9 @@ export interface RunSpec {
   slowFraction: number;
   /** Flags for the load tool besides url, listeners, duration, ramp, bitrate and --json. */
   extraLoadFlags: string[];
-  /** File-name-safe name of the run, e.g. "steady-5000-r2-icecast". */
+  /** The TCP setting the run is made under. */
+  tcp: TcpSetting;
+  /** File-name-safe name of the run, e.g. "steady-5000-r2-icecast" (plus "-cubic-ssai1" when several TCP settings run). */
   label: string;
 }
 
@@ -80,7 +88,8 @@ export function runTiming(listeners: number, rampPerS: number, windowS: number, 
 
 export function planRuns(o: BenchOptions): RunSpec[] {
   const runs: RunSpec[] = [];
-  const add = (kind: RunKind, server: ServerName, listeners: number, repeat: number, minDurationS = 0) => {
+  const several = o.tcp.length > 1;
+  const add = (kind: RunKind, server: ServerName, listeners: number, repeat: number, tcp: TcpSetting, minDurationS = 0) => {
     const timing = runTiming(listeners, o.rampPerS, o.windowS, minDurationS);
     runs.push({
       kind,
@@ -91,17 +100,20 @@ export function planRuns(o: BenchOptions): RunSpec[] {
       ...timing,
       slowFraction: kind === 'slow' ? o.slowFraction : 0,
       extraLoadFlags: kind === 'slow' ? ['--slow-fraction', String(o.slowFraction), '--slow-rate', String(o.slowRateBytesPerS)] : [],
-      label: `${kind}-${listeners}-r${repeat}-${server}`,
+      tcp,
+      label: `${kind}-${listeners}-r${repeat}-${server}${several ? `-${tcpLabel(tcp)}` : ''}`,
     });
   };
   for (const listeners of o.sizes) {
     for (let repeat = 1; repeat <= o.repeats; repeat++) {
-      for (const server of o.servers) add('steady', server, listeners, repeat);
+      for (const tcp of o.tcp) {
+        for (const server of o.servers) add('steady', server, listeners, repeat, tcp);
+      }
     }
   }
   if (!o.skipExtra) {
-    for (const server of o.servers) add('unlimited', server, o.extraListeners, 1);
-    for (const server of o.servers) add('slow', server, o.extraListeners, 1, o.slowDurationS);
+    for (const server of o.servers) add('unlimited', server, o.extraListeners, 1, o.tcp[0]);
+    for (const server of o.servers) add('slow', server, o.extraListeners, 1, o.tcp[0], o.slowDurationS);
   }
   return runs;
 }

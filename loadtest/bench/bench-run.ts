@@ -30,7 +30,8 @@ import {
   tcpExtDelta,
   type CpuWindow,
 } from './proc-stats.js';
-import { MOUNT_PATH, ServerUnderTest } from './server-process.js';
+import { BENCH_PRIORITY, MOUNT_PATH, ServerUnderTest, type RelaycastDoor } from './server-process.js';
+import { readTcpSetting, type TcpSetting } from './tcp-settings.js';
 import { icecastSlowCuts, relaycastSlowCuts, type SlowCuts } from './slow-cuts.js';
 
 /** After the feed is up, before idle figures: the server settles its first burst. */
@@ -49,6 +50,7 @@ export interface RunContext {
   port: number;
   rampPerS: number;
   bitrateKbps: number;
+  door: RelaycastDoor;
   signal: AbortSignal;
 }
 
@@ -56,6 +58,10 @@ export interface RunResult {
   spec: RunSpec;
   startedAt: string;
   commands: { server?: string; feed?: string; load?: string; icecastConfig?: string };
+  /** The kernel's TCP setting read when the run started (what was in force, not what was asked). */
+  tcpInForce?: TcpSetting;
+  /** The port the listeners used (relaycast: its node:net front door or uWS). */
+  listenPort?: number;
   error?: string;
   idle?: { rssKb: number; cpuPercent: number };
   window?: CpuWindow;
@@ -76,8 +82,9 @@ export interface RunResult {
   slowRunStoppedAtS?: number;
 }
 
-export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'port' | 'rampPerS' | 'bitrateKbps'>): string[] {
+export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'rampPerS' | 'bitrateKbps'>, listenPort: number): string[] {
   return [
+    ...BENCH_PRIORITY,
     'taskset',
     '-c',
     String(LOAD_CORE),
@@ -85,7 +92,7 @@ export function loadArgv(spec: RunSpec, ctx: Pick<RunContext, 'port' | 'rampPerS
     'dist/relay/cli.js',
     'loadtest',
     '--url',
-    `http://127.0.0.1:${ctx.port}${MOUNT_PATH}`,
+    `http://127.0.0.1:${listenPort}${MOUNT_PATH}`,
     '--listeners',
     String(spec.listeners),
     '--duration',
@@ -104,7 +111,7 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
   await assertPortFree(ctx.port);
   await assertPortFree(ctx.port + 1);
 
-  const result: RunResult = { spec, startedAt: new Date().toISOString(), commands: {} };
+  const result: RunResult = { spec, startedAt: new Date().toISOString(), commands: {}, tcpInForce: readTcpSetting() };
   const base = join(ctx.resultsDir, spec.label);
   const started: Array<{ stop(): Promise<void> }> = [];
   let server: ServerUnderTest | undefined;
@@ -116,7 +123,9 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
       port: ctx.port,
       outputBase: base,
       relaycastLogLevel: logLevel,
+      relaycastDoor: ctx.door,
     });
+    result.listenPort = server.listenPort;
     started.push(server);
     result.commands.server = server.process.command;
     const feed = await startFeed(server, spec.feedRate, ctx.repoDir, base);
@@ -132,7 +141,11 @@ export async function runOne(spec: RunSpec, ctx: RunContext): Promise<RunResult>
 
     result.timeWaitBefore = readTimeWait();
     const tcpBefore = readTcpExt();
-    const load = ManagedProcess.start(loadArgv(spec, ctx), { cwd: ctx.repoDir, outputBase: `${base}.load`, captureStdout: true });
+    const load = ManagedProcess.start(loadArgv(spec, ctx, server.listenPort), {
+      cwd: ctx.repoDir,
+      outputBase: `${base}.load`,
+      captureStdout: true,
+    });
     started.push(load);
     result.commands.load = load.command;
     const loadStartMs = performance.now();

@@ -4,6 +4,10 @@
 // and writes the tables into BENCHMARKS.md between its bench markers (or to
 // --out). Ctrl-C or SIGTERM stops the current run's processes and exits.
 //
+// --tcp runs the plan under other congestion controls (and
+// tcp_slow_start_after_idle values); the bench switches them only for its
+// runs and restores the machine's on every way out (tcp-settings.ts).
+//
 // Load tests on this machine are serialized by the caller: run it as
 // `flock /tmp/relaycast-load.lock npm run bench`.
 
@@ -16,7 +20,8 @@ import { BENCH_DEFAULTS, planRuns, plannedSeconds, type BenchOptions } from './b
 import { runOne, type RunResult } from './bench-run.js';
 import { renderBenchSection, replaceMarkedSection } from './bench-section.js';
 import { machineInfo } from './machine-info.js';
-import { SERVER_NAMES, type ServerName } from './server-process.js';
+import { RELAYCAST_DOORS, SERVER_NAMES, type RelaycastDoor, type ServerName } from './server-process.js';
+import { TcpSwitch, availableCongestionControls, describeTcp, parseTcpList } from './tcp-settings.js';
 
 /** dist/loadtest/bench/bench.js → the checkout's root, where dist/relay/cli.js and samples/ are. */
 const REPO_DIR = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -34,7 +39,14 @@ function only(raw: string): ServerName[] {
   return [raw as ServerName];
 }
 
+function door(raw: string): RelaycastDoor {
+  if (!(RELAYCAST_DOORS as readonly string[]).includes(raw)) throw new InvalidArgumentError(`use ${RELAYCAST_DOORS.join(' or ')}`);
+  return raw as RelaycastDoor;
+}
+
 interface Flags {
+  door: RelaycastDoor;
+  tcp?: string;
   sizes: number[];
   repeats: number;
   only?: ServerName[];
@@ -61,6 +73,17 @@ function buildProgram(): Command {
     )
     .addOption(new Option('--repeats <n>', 'runs per size and server (medians)').argParser(integer(1, 20)).default(d.repeats))
     .addOption(new Option('--only <server>', 'run one server only: relaycast or icecast').argParser(only))
+    .addOption(
+      new Option('--door <port>', "relaycast's listener port: socket (our node:net server, the front door) or uws")
+        .argParser(door)
+        .default(d.door),
+    )
+    .addOption(
+      new Option(
+        '--tcp <list>',
+        'congestion controls to run under, e.g. bbr,cubic; name:0 or name:1 also sets tcp_slow_start_after_idle (default: as the machine is)',
+      ),
+    )
     .addOption(new Option('--skip-extra', 'skip the unlimited-rate and slow-reader runs'))
     .addOption(new Option('--out <file>', 'write the section to this file instead of BENCHMARKS.md'))
     .addOption(
@@ -95,6 +118,15 @@ async function main(): Promise<number> {
     return code === 0 ? 0 : EXIT_USAGE;
   }
   const f = program.opts<Flags>();
+  const { tcp, recovered } = TcpSwitch.open();
+  if (recovered) process.stderr.write(`bench: ${recovered}\n`);
+  let tcpSettings = [tcp.machine];
+  try {
+    if (f.tcp) tcpSettings = parseTcpList(f.tcp, tcp.machine, availableCongestionControls());
+  } catch (err) {
+    process.stderr.write(`bench: --tcp ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   const options: BenchOptions = Object.freeze({
     sizes: f.sizes,
     repeats: f.repeats,
@@ -108,6 +140,8 @@ async function main(): Promise<number> {
     slowRateBytesPerS: BENCH_DEFAULTS.slowRateBytesPerS,
     bitrateKbps: BENCH_DEFAULTS.bitrateKbps,
     port: f.port,
+    door: f.door,
+    tcp: tcpSettings,
   });
   const runs = planRuns(options);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -115,6 +149,10 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const machine = machineInfo(REPO_DIR);
   process.stderr.write(`bench: ${runs.length} runs, about ${Math.ceil(plannedSeconds(runs) / 60)} min; results in ${resultsDir}\n`);
+  process.stderr.write(`bench: relaycast listeners on its ${options.door} port; TCP: ${tcpSettings.map(describeTcp).join(' / ')}\n`);
+  // A second Ctrl-C exits at once; the machine's TCP settings go back even then.
+  const restoreOnExit = () => tcp.restore();
+  process.on('exit', restoreOnExit);
 
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -128,13 +166,15 @@ async function main(): Promise<number> {
   const results: RunResult[] = [];
   try {
     for (const [i, spec] of runs.entries()) {
-      process.stderr.write(`bench: [${i + 1}/${runs.length}] ${spec.label} (${spec.durationS} s)\n`);
+      process.stderr.write(`bench: [${i + 1}/${runs.length}] ${spec.label} (${spec.durationS} s, ${describeTcp(spec.tcp)})\n`);
+      tcp.apply(spec.tcp);
       const result = await runOne(spec, {
         repoDir: REPO_DIR,
         resultsDir,
         port: options.port,
         rampPerS: options.rampPerS,
         bitrateKbps: options.bitrateKbps,
+        door: options.door,
         signal: abort.signal,
       });
       results.push(result);
@@ -145,6 +185,8 @@ async function main(): Promise<number> {
     writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify({ machine, options, results }, null, 2)}\n`);
     return 1;
   } finally {
+    tcp.restore();
+    process.off('exit', restoreOnExit);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -16,7 +16,7 @@ import type { LoadtestReport } from '../report.js';
 import { LOAD_CORE, startFeed } from './feed.js';
 import { ManagedProcess } from './managed-process.js';
 import { assertPortFree } from './port-probe.js';
-import { MOUNT_PATH, ServerUnderTest } from './server-process.js';
+import { BENCH_PRIORITY, MOUNT_PATH, ServerUnderTest } from './server-process.js';
 
 const REPO_DIR = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const PORT = 18300;
@@ -60,12 +60,14 @@ async function main(): Promise<void> {
       port: PORT,
       outputBase: join(dir, 'relay'),
       relaycastLogLevel: 'info',
+      // The front door: the node:net server that every player reaches (issue 15).
+      relaycastDoor: 'socket',
     });
     started.push(server);
     const feed = await startFeed(server, 'realtime', REPO_DIR, join(dir, 'relay'));
     started.push(feed);
-    const url = `http://127.0.0.1:${PORT}${MOUNT_PATH}`;
-    const pin = ['taskset', '-c', String(LOAD_CORE)];
+    const url = `http://127.0.0.1:${server.listenPort}${MOUNT_PATH}`;
+    const pin = [...BENCH_PRIORITY, 'taskset', '-c', String(LOAD_CORE)];
     const tool = ManagedProcess.start(
       [
         ...pin,

@@ -9,7 +9,7 @@
 
 import { ManagedProcess } from './managed-process.js';
 import { mountStreams, waitUntil } from './port-probe.js';
-import { MOUNT_PATH, SOURCE_PASSWORD, type ServerUnderTest } from './server-process.js';
+import { BENCH_PRIORITY, MOUNT_PATH, SOURCE_PASSWORD, type ServerUnderTest } from './server-process.js';
 
 export const LOAD_CORE = 1;
 export const FEED_FILE = 'samples/tone-128k.mp3';
@@ -19,6 +19,7 @@ export type FeedRate = 'realtime' | 'unlimited';
 
 export function feedArgv(feedPort: number, rate: FeedRate): string[] {
   return [
+    ...BENCH_PRIORITY,
     'taskset',
     '-c',
     String(LOAD_CORE),

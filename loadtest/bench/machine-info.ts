@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, release, totalmem } from 'node:os';
+import { readTcpSetting, type TcpSetting } from './tcp-settings.js';
 
 export interface MachineInfo {
   cpus: number;
@@ -16,6 +17,10 @@ export interface MachineInfo {
   icecast: string;
   ffmpeg: string;
   tcpWmem: string;
+  /** net.core.default_qdisc (bbr paces by itself without fq). */
+  qdisc: string;
+  /** The machine's own TCP setting when the bench started. */
+  tcp: TcpSetting;
   commit: string;
 }
 
@@ -53,6 +58,8 @@ export function machineInfo(repoDir: string): MachineInfo {
     icecast: output('icecast2', ['-v']),
     ffmpeg: output('ffmpeg', ['-version']).split('\n')[0],
     tcpWmem: readOr('/proc/sys/net/ipv4/tcp_wmem').trim().replace(/\s+/g, ' '),
+    qdisc: readOr('/proc/sys/net/core/default_qdisc').trim(),
+    tcp: readTcpSetting(),
     commit: `${head}${dirty ? ' (with uncommitted changes)' : ''}`,
   };
 }

@@ -18,7 +18,12 @@
 //   overwritten, and truncating or discarding staged bytes does not bring it
 //   back. A cursor at pos is intact while pos >= tail.
 // Empty when head == tail; writing never blocks: the oldest bytes go.
-// The buffer is a SharedArrayBuffer so that worker threads can read it later.
+// The buffer is a plain ArrayBuffer, not a SharedArrayBuffer: V8 copies out
+// of a shared buffer with relaxed atomic loads, byte by byte when unaligned,
+// about 13 us per 16 KB against 1 us (measured on Node 20.20), and the
+// node:net sink copies every write (BENCHMARKS.md, "Where the front door's
+// CPU went"). Worker threads that need the bytes can be given a shared one
+// then.
 
 export class Ring {
   readonly capacityBytes: number;
@@ -40,7 +45,7 @@ export class Ring {
       throw new RangeError(`ring capacity must be a positive integer, got ${capacityBytes}`);
     }
     this.capacityBytes = capacityBytes;
-    this.bytes = new Uint8Array(new SharedArrayBuffer(capacityBytes));
+    this.bytes = new Uint8Array(new ArrayBuffer(capacityBytes));
   }
 
   /** Oldest position still intact. */

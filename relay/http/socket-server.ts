@@ -20,9 +20,11 @@ import { mountNameOf } from '../formats/mount-name.js';
 import { HeadReader, type RequestHead } from '../formats/request-head.js';
 import { enableIcy } from '../core/icy-interleaver.js';
 import { clientAddress } from './client-address.js';
+import { HeadDeadlines } from './head-deadlines.js';
 import { streamHeaders } from './listener-headers.js';
 import { acmeChallengeAnswer, ACME_PREFIX } from './acme-challenge.js';
 import { readProxyHeader } from './proxy-header.js';
+import { sharedString } from './shared-strings.js';
 import { SocketSink } from './socket-sink.js';
 
 /** How long a refused peer may take to read our answer before it is cut. */
@@ -33,7 +35,103 @@ const ALLOW = 'GET, HEAD, OPTIONS, PUT, SOURCE';
 export type SocketPort = 'listener' | 'ingest' | 'tls-ingest';
 
 export function createSocketServer(ctx: RelayContext, port: SocketPort = 'listener'): net.Server {
-  return net.createServer({ noDelay: true }, (socket) => acceptConnection(ctx, socket, port));
+  const acceptor = connectionAcceptor(ctx, port);
+  const server = net.createServer({ noDelay: true }, acceptor.accept);
+  server.on('close', acceptor.stop);
+  return server;
+}
+
+export interface ConnectionAcceptor {
+  /** Serves one connection (a plain socket, or a TLS socket once its handshake is done). */
+  accept(socket: Socket | TLSSocket): void;
+  stop(): void;
+}
+
+/**
+ * The accept path of one port. Its handlers are shared by every connection
+ * (`this` is the socket) and one sweep keeps every head deadline
+ * (head-deadlines.ts): no closure or timer per socket, so nothing of the
+ * accept path stays alive behind a streaming listener.
+ */
+export function connectionAcceptor(ctx: RelayContext, port: SocketPort): ConnectionAcceptor {
+  const heads = new HeadDeadlines(ctx.config.headerTimeoutMs, (socket) => {
+    socket.off('data', onHeadData);
+    refuse(ctx, socket, 'HTTP/1.0', new RelayError('HEADER_TIMEOUT', `${ctx.config.headerTimeoutMs} ms`), {
+      remote: remoteOf(socket),
+      method: '?',
+      target: '?',
+      port,
+    });
+  });
+
+  function onHeadData(this: Socket, chunk: Buffer): void {
+    const entry = heads.get(this);
+    if (!entry) return;
+    // A TCP proxy's PROXY header comes first, outside TLS; undefined once looked for.
+    if (entry.proxyPrefix) {
+      const bytes = entry.proxyPrefix.length > 0 ? Buffer.concat([entry.proxyPrefix, chunk]) : chunk;
+      const found = readProxyHeader(bytes);
+      if (found.kind === 'partial') {
+        entry.proxyPrefix = bytes;
+        return;
+      }
+      entry.proxyPrefix = undefined;
+      if (found.kind === 'invalid') {
+        done(this);
+        refuse(ctx, this, 'HTTP/1.0', new RelayError('BAD_REQUEST_LINE', 'malformed PROXY protocol header'), {
+          remote: remoteOf(this),
+          method: '?',
+          target: '?',
+          port,
+        });
+        return;
+      }
+      chunk = bytes;
+      if (found.kind === 'header') {
+        entry.proxied = found.address;
+        chunk = bytes.subarray(found.length);
+        if (chunk.length === 0) return;
+      }
+    }
+    let parsed: { head: RequestHead; rest: Buffer } | undefined;
+    try {
+      entry.reader ??= new HeadReader();
+      parsed = entry.reader.push(chunk);
+    } catch (err) {
+      done(this);
+      refuse(ctx, this, 'HTTP/1.0', err, { remote: remoteOf(this), method: '?', target: '?', port });
+      return;
+    }
+    if (!parsed) return;
+    const proxied = entry.proxied;
+    done(this);
+    dispatch(ctx, this, parsed.head, parsed.rest, {
+      remote: remoteOf(this),
+      method: parsed.head.method,
+      target: parsed.head.target,
+      port,
+      proxied,
+    });
+  }
+
+  function onSocketError(this: Socket, err: Error): void {
+    ctx.log.debug({ remote: remoteOf(this), err: err.message }, 'ingest socket error');
+  }
+
+  function done(socket: Socket): void {
+    heads.delete(socket);
+    socket.off('data', onHeadData);
+  }
+
+  return {
+    accept(socket: Socket | TLSSocket): void {
+      const entry = heads.add(socket, performance.now());
+      entry.proxyPrefix = port === 'tls-ingest' ? undefined : Buffer.alloc(0);
+      socket.on('data', onHeadData);
+      socket.on('error', onSocketError);
+    },
+    stop: () => heads.stop(),
+  };
 }
 
 interface Where {
@@ -45,76 +143,8 @@ interface Where {
   proxied?: string;
 }
 
-/** Serves one connection (a plain socket, or a TLS socket once its handshake is done). */
-export function acceptConnection(ctx: RelayContext, socket: Socket | TLSSocket, port: SocketPort): void {
-  const reader = new HeadReader();
-  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-  const headerTimer = setTimeout(onHeaderTimeout, ctx.config.headerTimeoutMs);
-  // A TCP proxy's PROXY header comes first, outside TLS; undefined once looked for.
-  let proxyPrefix: Buffer | undefined = port === 'tls-ingest' ? undefined : Buffer.alloc(0);
-  let proxied: string | undefined;
-
-  function onHeadData(chunk: Buffer): void {
-    if (proxyPrefix) {
-      const bytes = proxyPrefix.length > 0 ? Buffer.concat([proxyPrefix, chunk]) : chunk;
-      const found = readProxyHeader(bytes);
-      if (found.kind === 'partial') {
-        proxyPrefix = bytes;
-        return;
-      }
-      proxyPrefix = undefined;
-      if (found.kind === 'invalid') {
-        done();
-        refuse(ctx, socket, 'HTTP/1.0', new RelayError('BAD_REQUEST_LINE', 'malformed PROXY protocol header'), {
-          remote,
-          method: '?',
-          target: '?',
-          port,
-        });
-        return;
-      }
-      chunk = bytes;
-      if (found.kind === 'header') {
-        proxied = found.address;
-        chunk = bytes.subarray(found.length);
-        if (chunk.length === 0) return;
-      }
-    }
-    let parsed: { head: RequestHead; rest: Buffer } | undefined;
-    try {
-      parsed = reader.push(chunk);
-    } catch (err) {
-      done();
-      refuse(ctx, socket, 'HTTP/1.0', err, { remote, method: '?', target: '?', port });
-      return;
-    }
-    if (!parsed) return;
-    done();
-    dispatch(ctx, socket, parsed.head, parsed.rest, { remote, method: parsed.head.method, target: parsed.head.target, port, proxied });
-  }
-
-  function onHeaderTimeout(): void {
-    done();
-    refuse(ctx, socket, 'HTTP/1.0', new RelayError('HEADER_TIMEOUT', `${ctx.config.headerTimeoutMs} ms`), {
-      remote,
-      method: '?',
-      target: '?',
-      port,
-    });
-  }
-
-  function onSocketError(err: Error): void {
-    ctx.log.debug({ remote, err: err.message }, 'ingest socket error');
-  }
-
-  function done(): void {
-    clearTimeout(headerTimer);
-    socket.off('data', onHeadData);
-  }
-
-  socket.on('data', onHeadData);
-  socket.on('error', onSocketError);
-  socket.on('close', () => clearTimeout(headerTimer));
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
 }
 
 function dispatch(ctx: RelayContext, socket: Socket, head: RequestHead, rest: Buffer, where: Where): void {
@@ -203,7 +233,7 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
       { socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for'), proxied: where.proxied },
       ctx.config.trustProxy,
     ),
-    userAgent: head.headers.get('user-agent') ?? '',
+    userAgent: sharedString(head.headers.get('user-agent') ?? ''),
     acceptedAtMs,
     transport: 'socket',
   });

@@ -14,7 +14,7 @@ import type { Server } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import client from 'prom-client';
 import type { RelayContext } from '../api/context.js';
-import { acceptConnection } from './socket-server.js';
+import { connectionAcceptor } from './socket-server.js';
 import { loadTlsSet, removeSnapshotDir, removeSnapshots, type TlsSet } from './tls-certificates.js';
 import { UwsTlsDoor } from './tls-uws-door.js';
 
@@ -49,7 +49,9 @@ export async function startTlsDoors(ctx: RelayContext, serveNet: ServeNet): Prom
       handshakeTimeout: config.headerTimeoutMs,
       SNICallback: (name, cb) => cb(null, lookup(contexts, name)),
     });
-    ingest.on('secureConnection', (socket) => acceptConnection(ctx, socket, 'tls-ingest'));
+    const acceptor = connectionAcceptor(ctx, 'tls-ingest');
+    ingest.on('secureConnection', acceptor.accept);
+    ingest.on('close', acceptor.stop);
     ingest.on('tlsClientError', (err) => {
       metrics.handshakeFailures.inc();
       log.debug({ err: err.message, port: 'tls-ingest' }, 'TLS handshake failed');
