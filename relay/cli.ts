@@ -132,7 +132,6 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   process.on('SIGINT', onSignal);
   printReady(config, relay, log, kept);
 
-
   let reloadConfig: (() => void) | undefined;
   if (loaded) {
     log.info(
