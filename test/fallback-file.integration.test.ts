@@ -119,6 +119,56 @@ test('a fallback file: heard at once by a listener of a sourceless mount, looped
   assert.equal(decoded.stderr, '');
 });
 
+test('a chain /live -> /autodj -> its file: each link is heard in turn, and the listener never reconnects', async (t) => {
+  if (!requireTool(t, 'ffmpeg')) return;
+  const file = await encodeFile('chain.mp3', 3, 44100);
+  const config = configFile([
+    'mounts:',
+    '  /live:',
+    '    fallback-mount: /autodj',
+    '    fallback-override: true',
+    '    source-grace-ms: 0',
+    '  /autodj:',
+    `    fallback-file: ${file}`,
+    '    source-grace-ms: 0',
+  ]);
+  const relay = await RelayProcess.startFor(t, ['--config', config]);
+  await relay.waitForLog((l) => l.msg === 'fallback file playing' && l.mount === '/autodj/fallback-file', 5000);
+  // Neither /live nor /autodj has a source: the end of the chain, the file.
+  const listener = new RawListener(relay.port, '/live');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes > 16_000, 10_000, 'the file');
+  assert.equal((await relay.waitForLog((l) => l.msg === 'listener connected')).hearing, '/autodj/fallback-file');
+  // The AutoDJ comes up, then the DJ: fallback-override brings the listener to /live.
+  const autodj = liveSource(relay, '/autodj');
+  t.after(() => autodj.exitCode === null && autodj.kill('SIGKILL'));
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/autodj' }, (v) => v > 16_000, 10_000);
+  const live = liveSource(relay, '/live');
+  t.after(() => live.exitCode === null && live.kill('SIGKILL'));
+  await relay.waitForLog((l) => l.msg === 'listeners back from the fallback' && l.mount === '/live', 10_000);
+  assert.equal(await relay.metric('relaycast_listeners_on_fallback', { mount: '/live' }), 0);
+  // The DJ drops: the next link with audio is /autodj itself.
+  live.kill('SIGKILL');
+  const moved = await relay.waitForLog((l) => l.msg === 'listeners moved to the fallback' && l.mount === '/live', 10_000);
+  assert.equal(moved.to, '/autodj');
+  const atAutodj = listener.bodyBytes;
+  await waitFor(() => listener.bodyBytes > atAutodj + 32_000, 10_000, 'the AutoDJ');
+  assert.equal(listener.closed, false);
+  assert.equal(
+    relay.countLogs((l) => l.msg === 'listener disconnected'),
+    0,
+  );
+  const recording = join(dir, 'chain.mp3.rec');
+  writeFileSync(recording, listener.body());
+  const decoded = await runTool(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'mp3', '-i', recording, '-f', 'null', '-'],
+    30_000,
+  );
+  assert.equal(decoded.code, 0, decoded.stderr);
+  assert.equal(decoded.stderr, '');
+});
+
 test('an intro is heard once, first, by each new listener, and counted; an intro of another sample rate is not played', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
   const intro = await encodeFile('intro.mp3', 1, 44100);
