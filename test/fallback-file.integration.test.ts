@@ -5,15 +5,15 @@
 // once by each new listener before the stream, only when its format matches.
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVbrHeaderFrame, scanFrames } from '../relay/formats/frame-header.js';
-import { RawListener, requireTool, runTool, startTool } from './support/clients.js';
+import { RawListener, requireTool, runTool } from './support/clients.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { ffmpegToneSource, MP3_128K } from './support/interop.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaycast-files-'));
@@ -42,30 +42,6 @@ async function encodeFile(name: string, seconds: number, sampleRateHz: number, t
   ]);
   assert.equal(made.code, 0, made.stderr);
   return path;
-}
-
-function liveSource(relay: RelayProcess, mount: string, sampleRateHz = 44100): ChildProcess {
-  return startTool('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=880:sample_rate=${sampleRateHz}`,
-    '-ac',
-    '2',
-    '-c:a',
-    'libmp3lame',
-    '-b:a',
-    '128k',
-    '-f',
-    'mp3',
-    '-content_type',
-    'audio/mpeg',
-    `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`,
-  ]).child;
 }
 
 function configFile(lines: string[]): string {
@@ -97,7 +73,7 @@ test('a fallback file: heard at once by a listener of a sourceless mount, looped
     .filter(Boolean);
   assert.equal(titles[0], 'The AutoDJ - Loop One');
 
-  const live = liveSource(relay, '/live');
+  const live = ffmpegToneSource(relay, '/live', MP3_128K);
   t.after(() => live.exitCode === null && live.kill('SIGKILL'));
   await relay.waitForLog((l) => l.msg === 'listeners back from the fallback', 10_000);
   const atLive = listener.bodyBytes;
@@ -140,10 +116,10 @@ test('a chain /live -> /autodj -> its file: each link is heard in turn, and the 
   await waitFor(() => listener.bodyBytes > 16_000, 10_000, 'the file');
   assert.equal((await relay.waitForLog((l) => l.msg === 'listener connected')).hearing, '/autodj/fallback-file');
   // The AutoDJ comes up, then the DJ: fallback-override brings the listener to /live.
-  const autodj = liveSource(relay, '/autodj');
+  const autodj = ffmpegToneSource(relay, '/autodj', MP3_128K);
   t.after(() => autodj.exitCode === null && autodj.kill('SIGKILL'));
   await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/autodj' }, (v) => v > 16_000, 10_000);
-  const live = liveSource(relay, '/live');
+  const live = ffmpegToneSource(relay, '/live', MP3_128K);
   t.after(() => live.exitCode === null && live.kill('SIGKILL'));
   await relay.waitForLog((l) => l.msg === 'listeners back from the fallback' && l.mount === '/live', 10_000);
   assert.equal(await relay.metric('relaycast_listeners_on_fallback', { mount: '/live' }), 0);
@@ -176,9 +152,9 @@ test('an intro is heard once, first, by each new listener, and counted; an intro
   const config = configFile(['mounts:', '  /live:', `    intro-file: ${intro}`, '  /other:', `    intro-file: ${wrong}`]);
   const relay = await RelayProcess.startFor(t, ['--config', config]);
   relay.expectWarnings('intro not played: its format differs from the stream');
-  const live = liveSource(relay, '/live');
+  const live = ffmpegToneSource(relay, '/live', MP3_128K);
   t.after(() => live.kill('SIGKILL'));
-  const other = liveSource(relay, '/other');
+  const other = ffmpegToneSource(relay, '/other', MP3_128K);
   t.after(() => other.kill('SIGKILL'));
   for (const mount of ['/live', '/other']) {
     await relay.waitForMetric('relaycast_source_received_bytes_total', { mount }, (v) => v > 16_000, 10_000);

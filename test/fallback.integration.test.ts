@@ -12,8 +12,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { frameSerials, RawListener, rawRequest, requireTool, runTool, startTool, SyntheticSource } from './support/clients.js';
+import { frameSerials, RawListener, rawRequest, requireTool, runTool, SyntheticSource } from './support/clients.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
+import { ffmpegToneSource, MP3_128K } from './support/interop.js';
 import { PASSWORD, RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
@@ -154,30 +155,6 @@ test("a listener of a mount without a source hears its fallback instead of a 404
   assert.equal((await rawRequest(relay.ingestPort, 'GET /elsewhere HTTP/1.0\r\n\r\n')).status, 404);
 });
 
-function toneSource(relay: RelayProcess, mount: string, frequency: number, sampleRateHz: number): ChildProcess {
-  return startTool('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=${frequency}:sample_rate=${sampleRateHz}`,
-    '-ac',
-    '2',
-    '-c:a',
-    'libmp3lame',
-    '-b:a',
-    '128k',
-    '-f',
-    'mp3',
-    '-content_type',
-    'audio/mpeg',
-    `icecast://source:${PASSWORD}@127.0.0.1:${relay.ingestPort}${mount}`,
-  ]).child;
-}
-
 function stop(child: ChildProcess): void {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
@@ -185,9 +162,9 @@ function stop(child: ChildProcess): void {
 test('ffmpeg on /live and /autodj: a recording across the drop, the fallback and the return decodes with no error', async (t) => {
   if (!requireTool(t, 'ffmpeg')) return;
   const relay = await RelayProcess.startFor(t, ['--config', STATION]);
-  const autodj = toneSource(relay, '/autodj', 330, 44100);
+  const autodj = ffmpegToneSource(relay, '/autodj', { ...MP3_128K, sampleRateHz: 44100 });
   t.after(() => stop(autodj));
-  let live = toneSource(relay, '/live', 880, 44100);
+  let live = ffmpegToneSource(relay, '/live', { ...MP3_128K, sampleRateHz: 44100 });
   t.after(() => stop(live));
   await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/live', 10_000);
   await relay.waitForLog((l) => l.msg === 'source connected' && l.mount === '/autodj', 10_000);
@@ -199,7 +176,7 @@ test('ffmpeg on /live and /autodj: a recording across the drop, the fallback and
   await relay.waitForLog((l) => l.msg === 'listeners moved to the fallback', 10_000);
   const atFallback = listener.bodyBytes;
   await waitFor(() => listener.bodyBytes > atFallback + 48_000, 10_000, 'three seconds of the fallback');
-  live = toneSource(relay, '/live', 880, 44100);
+  live = ffmpegToneSource(relay, '/live', { ...MP3_128K, sampleRateHz: 44100 });
   await relay.waitForLog((l) => l.msg === 'listeners back from the fallback', 10_000);
   const atReturn = listener.bodyBytes;
   await waitFor(() => listener.bodyBytes > atReturn + 48_000, 10_000, 'three seconds of live again');
@@ -220,14 +197,14 @@ test('a fallback of another sample rate is refused: logged, counted; a listener 
   if (!requireTool(t, 'ffmpeg')) return;
   const relay = await RelayProcess.startFor(t, ['--config', STATION]);
   relay.expectWarnings('fallback refused: the streams differ in codec, sample rate or channels');
-  const autodj = toneSource(relay, '/autodj', 330, 48000);
+  const autodj = ffmpegToneSource(relay, '/autodj', { ...MP3_128K, sampleRateHz: 48000 });
   t.after(() => stop(autodj));
   await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/autodj' }, (v) => v > 16_000, 10_000);
   // Arrives while /live has no source: hears the 48 kHz fallback.
   const early = new RawListener(relay.ingestPort, '/live', { http10: true });
   t.after(() => early.destroy());
   await waitFor(() => early.bodyBytes > 16_000, 10_000, 'the fallback');
-  const live = toneSource(relay, '/live', 880, 44100);
+  const live = ffmpegToneSource(relay, '/live', { ...MP3_128K, sampleRateHz: 44100 });
   t.after(() => stop(live));
   // /live returns at 44.1 kHz: the early listener's decoder is set up for 48 kHz, so it stays.
   const kept = await relay.waitForLog((l) => l.msg === 'fallback refused: the streams differ in codec, sample rate or channels', 10_000);

@@ -27,6 +27,9 @@ export interface EncodeOptions {
   legacy?: boolean;
 }
 
+/** 128 kbit/s MP3, the encoding most tests push. */
+export const MP3_128K: EncodeOptions = { codec: ['-c:a', 'libmp3lame', '-b:a', '128k'], format: 'mp3', contentType: 'audio/mpeg' };
+
 /** ffmpeg encoding a live tone (real time, -re) and pushing it to `mount` through icecast://. */
 export function ffmpegToneSource(relay: RelayProcess, mount: string, opts: EncodeOptions): ChildProcess {
   const rate = opts.sampleRateHz ?? 44100;
