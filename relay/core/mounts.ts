@@ -209,7 +209,11 @@ export class MountRegistry {
         mount.sourceBytes += bytes.length;
         bytesIn.inc(bytes.length);
         // Listeners come back from the fallback once there is audio to join, and its format is known.
-        if (committed > 0 && mount.signature !== undefined && this.reclaimPending.delete(mount)) this.fallbacks.reclaim(mount);
+        // The Set is looked at first: an Ogg mount's signature is parsed from its header pages, too much for every write.
+        if (committed > 0 && this.reclaimPending.has(mount) && mount.signature !== undefined) {
+          this.reclaimPending.delete(mount);
+          this.fallbacks.reclaim(mount);
+        }
         return !(committed > 0 && this.onCommitted?.(mount, committed));
       },
       end: () => {
