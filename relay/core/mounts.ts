@@ -43,6 +43,8 @@ export class MountRegistry {
   private stationNow: StationSettings;
   /** Each mount name's own listeners, wherever they are now (a fallback may hold some). */
   private readonly homes = new Map<string, Set<Listener>>();
+  /** Of those, how many hear another mount now: kept as they move, so no join or leave walks a home. */
+  private readonly awayCounts = new Map<string, number>();
   private readonly intros: Intros;
   /** Mounts fed by a fallback file: their settings are their own, not the config's. */
   private readonly fileMounts = new Set<string>();
@@ -69,9 +71,9 @@ export class MountRegistry {
         settingsOf: (name) => this.mounts.get(name)?.settings ?? this.stationNow.forMount(name),
         flushBeforeMove: (listener) => this.onBeforeMove?.(listener),
         onMoved: (listener, from) => {
-          this.updateGauges(listener.homeName);
-          if (from.name !== listener.homeName) this.updateGauges(from.name);
-          if (listener.mount.name !== listener.homeName) this.updateGauges(listener.mount.name);
+          const home = listener.homeName;
+          this.countAway(home, (listener.mount.name !== home ? 1 : 0) - (from.name !== home ? 1 : 0));
+          this.updateGauges(home);
         },
       },
       metrics,
@@ -260,10 +262,15 @@ export class MountRegistry {
     const home = this.homes.get(name);
     const mountExists = this.mounts.has(name);
     if (!home?.size && !mountExists) return;
-    let away = 0;
-    for (const l of home ?? []) if (l.mount.name !== name) away++;
     this.metrics.listeners.set({ mount: name }, home?.size ?? 0);
-    this.metrics.listenersOnFallback.set({ mount: name }, away);
+    this.metrics.listenersOnFallback.set({ mount: name }, this.awayCounts.get(name) ?? 0);
+  }
+
+  private countAway(name: string, delta: number): void {
+    if (delta === 0) return;
+    const away = (this.awayCounts.get(name) ?? 0) + delta;
+    if (away === 0) this.awayCounts.delete(name);
+    else this.awayCounts.set(name, away);
   }
 
   private removeMount(mount: Mount<Listener>, reason: DisconnectReason): void {
@@ -311,6 +318,7 @@ export class MountRegistry {
     listener.onClose = this.onListenerClose;
     mount.listeners.add(listener);
     home.add(listener);
+    if (mount.name !== name) this.countAway(name, 1);
     this.listenerTotal++;
     const peakHolder = own ?? mount;
     if (home.size > peakHolder.peakListeners) {
@@ -336,14 +344,9 @@ export class MountRegistry {
 
   /** Own listeners of mount name `name` (wherever they are), and how many hear a fallback now. */
   homeCounts(name: string): { listeners: number; onFallback: number; heardContentType: string | undefined } {
-    let onFallback = 0;
-    let heardContentType: string | undefined;
     const home = this.homes.get(name);
-    for (const l of home ?? []) {
-      if (l.mount.name !== name) onFallback++;
-      heardContentType ??= l.mount.contentType;
-    }
-    return { listeners: home?.size ?? 0, onFallback, heardContentType };
+    const first: Listener | undefined = home?.values().next().value;
+    return { listeners: home?.size ?? 0, onFallback: this.awayCounts.get(name) ?? 0, heardContentType: first?.mount.contentType };
   }
 
   /** Mount names with own listeners but no mount now (they all hear a fallback). */
@@ -358,6 +361,7 @@ export class MountRegistry {
     const name = listener.homeName;
     const home = this.homes.get(name);
     home?.delete(listener);
+    if (mount.name !== name) this.countAway(name, -1);
     if (home?.size === 0) this.homes.delete(name);
     this.listenerTotal--;
     this.updateGauges(name);
