@@ -162,3 +162,17 @@ test('the example config runs as written: each mount takes its own password and 
     '/autodj is hidden',
   );
 });
+
+test('without a config file, POST /admin/reload is refused 409 NO_CONFIG_FILE, logged and counted, and SIGHUP leaves the relay running', async (t) => {
+  const relay = await RelayProcess.startFor(t, ['--admin-password', 'reload-admin']);
+  relay.expectWarnings('NO_CONFIG_FILE');
+  const auth = `Basic ${Buffer.from('admin:reload-admin').toString('base64')}`;
+  const res = await fetch(`${relay.listenUrl}/admin/reload`, { method: 'POST', headers: { authorization: auth } });
+  assert.equal(res.status, 409);
+  assert.equal(await res.text(), 'the relay was started without --config or --icecast-config; there is nothing to reload\n');
+  await relay.waitForLog((l) => l.code === 'NO_CONFIG_FILE');
+  assert.equal(await relay.metric('relaycast_refusals_total', { code: 'NO_CONFIG_FILE', status: '409' }), 1);
+  relay.child.kill('SIGHUP');
+  await relay.waitForLog((l) => l.msg === 'SIGHUP: reloading');
+  assert.equal((await fetch(`${relay.listenUrl}/healthz`)).status, 200, 'still running');
+});

@@ -197,6 +197,7 @@ test('a reload changes a limit and a password while 200 listeners and three sour
   assert.equal(await relay.metric('relaycast_config_last_reload_successful'), 0);
   const viaAdmin = await fetch(`${relay.listenUrl}/admin/reload`, { method: 'POST', headers: { authorization: basic('admin', ADMIN) } });
   assert.equal(viaAdmin.status, 422);
+  assert.equal(await relay.metric('relaycast_refusals_total', { code: 'RELOAD_REFUSED', status: '422' }), 1);
   assert.match(await viaAdmin.text(), /^the config file has errors; the running config stays: 1 error\(s\), first: .*max-listeners/);
   assert.equal((await rawRequest(relay.ingestPort, 'GET /a HTTP/1.0\r\n\r\n')).status, 503, 'the old limit still holds');
   assert.equal((await fetch(`${relay.listenUrl}/admin/reload`, { method: 'POST' })).status, 401);
