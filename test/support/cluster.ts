@@ -13,20 +13,26 @@ import type { RelayProcess } from './relay-process.js';
 import { waitFor } from './wait.js';
 
 /** Asserts a GET of `path` on `port` is refused with `code`: status, one-line body, its log line, its counter. */
-export async function assertListenerRefused(
-  relay: RelayProcess,
-  port: number,
-  path: string,
-  expected: { code: string; status: number; body: RegExp },
-): Promise<void> {
+export function assertListenerRefused(relay: RelayProcess, port: number, path: string, expected: ExpectedRefusal): Promise<void> {
+  return assertRefused(relay, port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, expected);
+}
+
+export interface ExpectedRefusal {
+  code: string;
+  status: number;
+  body: RegExp;
+}
+
+/** Asserts the raw `request` on `port` is refused with `code`: status, one-line body, its log line, its counter. */
+export async function assertRefused(relay: RelayProcess, port: number, request: string, expected: ExpectedRefusal): Promise<void> {
   const labels = { code: expected.code, status: String(expected.status) };
   const before = await relay.metric('relaycast_refusals_total', labels);
   const logged = relay.countLogs((l) => l.code === expected.code);
-  const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  const res = await rawRequest(port, request);
   assert.equal(res.status, expected.status, `${expected.code}: status`);
   assert.match(res.body, /^[^\n]+\n$/, `${expected.code}: a one-line body`);
   assert.match(res.body, expected.body);
-  await relay.waitForLog((l) => l.code === expected.code && relay.countLogs((m) => m.code === expected.code) > logged, 5000);
+  await waitFor(() => relay.countLogs((l) => l.code === expected.code) > logged, 5000, `a ${expected.code} log line`);
   assert.equal(await relay.metric('relaycast_refusals_total', labels), before + 1, `${expected.code}: counted once`);
 }
 
