@@ -100,6 +100,8 @@ test('POST /admin/drain: /readyz 503, /healthz 200, the old listener keeps every
   assert.ok(frames > 40, `${frames} frames, no gap`);
   await a.waitForLog((l) => l.msg === 'drain deadline passed: ending the listeners left' && l.listeners === 1);
   await a.waitForLog((l) => l.msg === 'drain: no listeners remain');
+  const gone = await a.waitForLog((l) => l.msg === 'listener disconnected' && l.reason === 'drain');
+  assert.equal(gone.sentBytes, listener.bodyBytes, 'every byte the relay sent arrived before the end');
   assert.equal(await a.metric('relaycast_listener_disconnects_total', { mount: '/live', reason: 'drain' }), 1);
   assert.equal(await a.metric('relaycast_drain_listeners_remaining'), 0);
   assert.equal(await a.metric('relaycast_source_connected', { mount: '/live' }), 1, 'the source stays');
