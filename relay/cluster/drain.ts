@@ -60,7 +60,9 @@ export class Drain {
         this.log.info({ ...cause, deadlineMs, listeners }, 'drain deadline brought nearer');
         this.schedule(wanted, nowMs);
       }
-      return { already: true, listeners, deadlineInMs: Math.max(0, Math.round(this.deadlineAtMs - nowMs)) };
+      // No deadline pending: the last listener has already left.
+      const deadlineInMs = this.deadlineTimer ? Math.max(0, Math.round(this.deadlineAtMs - nowMs)) : 0;
+      return { already: true, listeners, deadlineInMs };
     }
     this.active = true;
     this.startedAtMs = nowMs;
