@@ -57,6 +57,12 @@ test('a full relay sends its third listener to its peer, where ffmpeg and mpg123
     { listeners: status.server.listeners, maxListeners: status.server.maxListeners, draining: status.server.draining },
     { listeners: 2, maxListeners: 2, draining: false },
   );
+  const icecast = (await (await fetch(`${a.listenUrl}/status-json.xsl`)).json()) as { icestats: Record<string, unknown> };
+  assert.deepEqual(
+    [icecast.icestats.listeners, icecast.icestats.max_listeners, icecast.icestats.redirect_over, icecast.icestats.draining],
+    [2, 2, 0, false],
+    'the Icecast-shaped status says the same at its top',
+  );
   const second = await SyntheticSource.connect(a.ingestPort, { mount: '/other' });
   second.close(); // taken with a 200, not sent away
 
