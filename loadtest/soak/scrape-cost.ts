@@ -4,12 +4,16 @@
 // mounts answers in under 50 ms and never holds the event loop longer).
 // The loop hold is seen from outside: a /healthz sent with each scrape
 // can only be answered when the relay's loop is free, so its latency is
-// the longest the scrape held the loop (plus the network's share).
+// the longest the scrape held the loop (plus the network's share). And
+// the relay's own CPU time per scrape (from /proc, less what it spends in
+// an equally long window without scrapes) is what the scrape costs on an
+// idle machine, where wall time is the busy machine's as much as ours.
 // Run it under `flock /tmp/relaycast-load.lock`, like every bench.
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { readProcessCpuTicks, ticksPerSecond } from '../bench/proc-stats.js';
 import { startRelayChild } from './relay-child.js';
 
 const PASSWORD = 'scrape-source-pw';
@@ -88,6 +92,9 @@ async function main(): Promise<void> {
     const scrapeMs: number[] = [];
     const healthMs: number[] = [];
     let text = '';
+    const pid = relay.child.pid as number;
+    const ticksBefore = readProcessCpuTicks(pid);
+    const scrapingStartedMs = performance.now();
     for (let i = 0; i < scrapeCount; i++) {
       const health = timedGet(`${base}/healthz`);
       const scrape = await timedGet(`${base}/metrics`);
@@ -95,9 +102,15 @@ async function main(): Promise<void> {
       scrapeMs.push(scrape.ms);
       text = scrape.text;
     }
+    const scrapingTicks = readProcessCpuTicks(pid) - ticksBefore;
+    const idleTicksBefore = readProcessCpuTicks(pid);
+    await sleep(performance.now() - scrapingStartedMs);
+    const idleTicks = readProcessCpuTicks(pid) - idleTicksBefore;
+    const cpuMsPerScrape = ((scrapingTicks - idleTicks) * 1000) / ticksPerSecond() / scrapeCount;
     console.log(
       JSON.stringify({
         phase: `${liveMounts} live mounts, ${LISTENERS} listeners`,
+        cpuMsPerScrape: round(cpuMsPerScrape),
         scrapes: scrapeCount,
         scrapeMs: { median: round(quantile(scrapeMs, 0.5)), p95: round(quantile(scrapeMs, 0.95)), max: round(Math.max(...scrapeMs)) },
         healthzBesideScrapeMs: { median: round(quantile(healthMs, 0.5)), max: round(Math.max(...healthMs)) },
