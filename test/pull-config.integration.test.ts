@@ -1,8 +1,7 @@
 // Issue 14, pull relays and the config file: a reload (SIGHUP) adds and
 // removes relays without a restart; a relay mount's source slot is its
 // pull's (a push gets 409 MOUNT_BUSY while the pull is connected); an
-// https:// relay-url is refused with a clear error; and the backoff between
-// rounds of failed attempts grows, with jitter, to its cap.
+// https:// relay-url is refused with a clear error.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,23 +72,4 @@ test('an https:// relay-url is refused by the config check with the setting name
   const result = await runTool(process.execPath, [CLI, 'config', 'check', file]);
   assert.notEqual(result.code, 0);
   assert.match(result.stderr + result.stdout, /relay-url/);
-});
-
-test('the backoff grows from its first delay by doubling to its cap, each delay within its jitter band', () => {
-  const low = new Backoff(() => 0);
-  const high = new Backoff(() => 1);
-  const bases: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    const lo = low.nextDelayMs();
-    const hi = high.nextDelayMs();
-    const base = Math.round((lo + hi) / 2);
-    bases.push(base);
-    assert.equal(lo, Math.round(base * (1 - RECONNECT_JITTER_RATIO)));
-    assert.equal(hi, Math.round(base * (1 + RECONNECT_JITTER_RATIO)));
-  }
-  assert.equal(bases[0], RECONNECT_FIRST_DELAY_MS);
-  assert.equal(bases[1], RECONNECT_FIRST_DELAY_MS * 2);
-  assert.equal(bases.at(-1), RECONNECT_MAX_DELAY_MS);
-  low.reset();
-  assert.equal(low.nextDelayMs(), Math.round(RECONNECT_FIRST_DELAY_MS * (1 - RECONNECT_JITTER_RATIO)));
 });
