@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Backoff, RECONNECT_FIRST_DELAY_MS, RECONNECT_JITTER_RATIO, RECONNECT_MAX_DELAY_MS } from '../ingest/pull/backoff.js';
 import { FRAME_BYTES, RawListener, rawPutSource, runTool } from './support/clients.js';
 import { FakeUpstream, relayConfigYaml } from './support/fake-upstream.js';
 import { CLI, RelayProcess } from './support/relay-process.js';
