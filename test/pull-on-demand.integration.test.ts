@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { FRAME_BYTES, frameSerials, RawListener, rawRequest } from './support/clients.js';
 import { FakeUpstream, relayConfigYaml } from './support/fake-upstream.js';
@@ -92,18 +94,32 @@ test('an on-demand relay connects only for listeners, once for several, streams 
   await relay.stop();
 });
 
-test('bad upstreams (404, an HTML page, garbage, silence) are clear failures; a waiting listener gets 503 UPSTREAM_UNAVAILABLE', async (t) => {
+test('bad upstreams (404, an HTML page, garbage, silence, no answer) are clear failures; a waiting listener gets 503 UPSTREAM_UNAVAILABLE', async (t) => {
   const notFound = await FakeUpstream.start({ head: 'HTTP/1.0 404 Not Found\r\nContent-Type: text/plain', fixedBody: 'nope\n' });
   const html = await FakeUpstream.start({ head: 'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8', fixedBody: '<html></html>' });
   const garbage = await FakeUpstream.start({ head: 'hello there', fixedBody: '' });
+  // Answers its head, then never a byte: a stall.
+  const silent = await FakeUpstream.start({ framesPerSecond: 0 });
+  // Takes the connection and never answers: a timeout.
+  const muted = new Set<net.Socket>();
+  const mute = net.createServer((socket) => muted.add(socket.on('error', () => undefined))).listen(0, '127.0.0.1');
+  await once(mute, 'listening');
   t.after(async () => {
-    for (const u of [notFound, html, garbage]) await u.close();
+    for (const u of [notFound, html, garbage, silent]) await u.close();
+    for (const socket of muted) socket.destroy();
+    await new Promise((resolve) => mute.close(resolve));
   });
-  const relay = await relayOf(t, {
-    '/nf.mp3': { 'relay-url': notFound.url(), 'on-demand': true },
-    '/html.mp3': { 'relay-url': html.url(), 'on-demand': true },
-    '/junk.mp3': { 'relay-url': garbage.url(), 'on-demand': true },
-  });
+  const relay = await relayOf(
+    t,
+    {
+      '/nf.mp3': { 'relay-url': notFound.url(), 'on-demand': true },
+      '/html.mp3': { 'relay-url': html.url(), 'on-demand': true },
+      '/junk.mp3': { 'relay-url': garbage.url(), 'on-demand': true },
+      '/silent.mp3': { 'relay-url': silent.url() },
+      '/mute.mp3': { 'relay-url': `http://127.0.0.1:${(mute.address() as net.AddressInfo).port}/` },
+    },
+    ['--source-timeout-ms', '500'],
+  );
   relay.expectWarnings('UPSTREAM_FAILED', 'UPSTREAM_UNAVAILABLE');
   const cases = [
     { mount: '/nf.mp3', reason: 'status', detail: /answered 404$/ },
@@ -123,6 +139,13 @@ test('bad upstreams (404, an HTML page, garbage, silence) are clear failures; a 
     assert.equal(await relay.metric('relaycast_pull_failures_total', { mount: c.mount, reason: c.reason }), 1);
   }
   assert.equal(await relay.metric('relaycast_refusals_total', { code: 'UPSTREAM_UNAVAILABLE', status: '503' }), 3);
+  const stall = await relay.waitForLog((l) => l.code === 'UPSTREAM_FAILED' && l.mount === '/silent.mp3');
+  assert.equal(stall.reason, 'stall');
+  assert.match(String(stall.msg), /: stall: no data for 500 ms after \d+ ms$/);
+  const timeout = await relay.waitForLog((l) => l.code === 'UPSTREAM_FAILED' && l.mount === '/mute.mp3', 10_000);
+  assert.equal(timeout.reason, 'timeout');
+  assert.match(String(timeout.msg), /no response head in 5000 ms$/);
+  assert.ok((await relay.metric('relaycast_pull_failures_total', { mount: '/mute.mp3', reason: 'timeout' })) >= 1);
   // Nobody listens: an on-demand relay does not go on retrying.
   assert.equal(notFound.connections.length, 1);
   await relay.stop();
