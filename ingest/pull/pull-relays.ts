@@ -113,7 +113,7 @@ export class PullRelays {
     });
   }
 
-  /** Whether `mount` is pulled (a push source then gets MOUNT_BUSY while the pull is connected). */
+  /** Whether `mount` is a relay mount now (of either owner). */
   has(mount: string): boolean {
     return this.relays.has(mount);
   }
@@ -171,7 +171,7 @@ export class PullRelays {
     const mount = relay.spec.mount;
     clearTimeout(relay.idleTimer);
     relay.loop.stop();
-    this.refuseWaiters(relay, why === 'shutdown' ? 'shutting down' : `relay ${why}`);
+    this.refuseWaiters(relay, `relay ${why}`, why === 'shutdown' ? new RelayError('SHUTTING_DOWN') : undefined);
     this.relays.delete(mount);
     this.deps.registry.setMinGrace(mount, undefined);
     this.deps.metrics.removePull(mount, PULL_FAILURE_REASONS);
@@ -188,10 +188,10 @@ export class PullRelays {
     }, relay.spec.idleMs);
   }
 
-  private refuseWaiters(relay: Relay, detail: string): void {
+  private refuseWaiters(relay: Relay, detail: string, refusal?: RelayError): void {
     for (const waiter of relay.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
+      waiter.reject(refusal ?? new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
     }
     relay.waiters.clear();
   }
