@@ -82,7 +82,8 @@ export class PullRelays {
       if (held?.owner === owner) continue;
       if (held) {
         // The config file's relay of a mount wins over an origin's.
-        this.deps.log.info({ mount: spec.mount, owner, heldBy: held.owner }, 'relay mount already pulled by another owner; not changed');
+        // Debug: an edge re-reads its origin every few seconds, and this holds until the config changes.
+        this.deps.log.debug({ mount: spec.mount, owner, heldBy: held.owner }, 'relay mount already pulled by another owner; not changed');
         continue;
       }
       this.add(owner, spec);
