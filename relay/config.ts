@@ -66,6 +66,15 @@ export interface RelayConfig {
   tlsKeyFiles: readonly string[];
   /** Directory certbot --webroot writes to; /.well-known/acme-challenge/ is served from it. */
   acmeWebroot: string | undefined;
+  // --- past one machine (issue 14) ---
+  /** Peers' base URLs (scheme://host[:port], no trailing slash) new listeners may be sent to with a 302. */
+  peers: readonly string[];
+  /** How often each peer's /status.json is read. */
+  peerCheckMs: number;
+  /** Send new listeners to a peer once this relay has this many (0: only when full or draining). */
+  redirectOver: number;
+  /** How long a drain lets connected listeners stay before they are ended. */
+  drainDeadlineMs: number;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -97,6 +106,10 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   shoutcastMount: '/listen',
   metricsHost: '127.0.0.1',
+  peerCheckMs: 2000,
+  redirectOver: 0,
+  // Ten minutes: most listeners of a maintenance window leave on their own or follow a reconnect.
+  drainDeadlineMs: 600_000,
 };
 
 /** Pretty on a terminal, JSON lines anywhere else (files, journald, Docker, log shippers). */
@@ -150,6 +163,10 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     metricsPort: input.metricsPort,
     trustProxy: input.trustProxy ?? false,
     ...frontDoorOf(input),
+    peers: Object.freeze((input.peers ?? []).map(peerBaseUrl)),
+    peerCheckMs: input.peerCheckMs ?? DEFAULTS.peerCheckMs,
+    redirectOver: input.redirectOver ?? DEFAULTS.redirectOver,
+    drainDeadlineMs: input.drainDeadlineMs ?? DEFAULTS.drainDeadlineMs,
   };
   validate(config);
   return Object.freeze(config);
@@ -175,6 +192,27 @@ function validate(c: RelayConfig): void {
   } catch {
     fail(`--shoutcast-mount ${JSON.stringify(c.shoutcastMount)} is not a mount; use a path like /listen`);
   }
+}
+
+/**
+ * A --peer as the base of a Location: http(s)://host[:port], nothing after it
+ * (a listener's own path and query are appended), no credentials (they would
+ * be handed to every redirected player).
+ */
+export function peerBaseUrl(raw: string): string {
+  const fail = (why: string): never => {
+    throw new RelayError('CONFIG_INVALID', `--peer ${JSON.stringify(raw.slice(0, 200))} ${why}; use a base URL like http://10.0.0.2:8000`);
+  };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('must be http:// or https://');
+  if (url.username || url.password) fail('must not carry credentials');
+  if (url.pathname !== '/' || url.search || url.hash) fail('must have no path, query or fragment');
+  return `${url.protocol}//${url.host}`;
 }
 
 // --- front door and HTTPS (issue 15) ---

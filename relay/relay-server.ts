@@ -3,7 +3,7 @@
 // player), the optional extra ports (--ingest-port: the same server;
 // --shoutcast-port; --uws-port: plain uWS; --tls-port: uWS over TLS;
 // --tls-ingest-port: our server under node:tls), the fan-out timer and the
-// cost sampler. close() is the graceful path: stop accepting, end listeners
+// cost sampler, the peer checks and the drain (relay/cluster/). close() is the graceful path: stop accepting, end listeners
 // and sources, let go.
 
 import type { Server, Socket } from 'node:net';
@@ -25,6 +25,8 @@ import { MountSampler } from './metrics/mount-sampler.js';
 import { MountRegistry } from './core/mounts.js';
 import { Refusals } from './api/refusals.js';
 import { AuthLimiter } from './api/auth-limiter.js';
+import { Cluster } from './cluster/cluster.js';
+import type { DrainCause, DrainState } from './cluster/drain.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
 
 /** Lag samples and per-connection cost are taken this often. */
@@ -50,6 +52,8 @@ export interface RunningRelay {
   readonly tlsIngestPort: number | undefined;
   /** Re-reads the TLS certificates (SIGHUP); false when the new set was refused and the old one kept. */
   reloadTls(reason: string): Promise<boolean>;
+  /** Starts a drain (SIGUSR2; POST /admin/drain goes through ctx.cluster): new listeners go to peers. */
+  drain(cause: DrainCause): DrainState;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
@@ -72,7 +76,19 @@ export async function startRelay(
   registry.onHomeCount = (name, listeners) => pullRelays.onListeners(name, listeners);
   pullRelays.sync('config', pullSpecsOf(station));
   const refusals = new Refusals(metrics, log);
-  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals, authLimiter: new AuthLimiter(), log, control: {}, pullRelays };
+  const cluster = new Cluster(config, registry, metrics, log);
+  const ctx: RelayContext = {
+    config,
+    registry,
+    fanOut,
+    metrics,
+    refusals,
+    authLimiter: new AuthLimiter(),
+    log,
+    cluster,
+    control: {},
+    pullRelays,
+  };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
@@ -121,6 +137,7 @@ export async function startRelay(
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
   fanOut.start();
+  cluster.start();
   const sampleTimer = setInterval(() => {
     fanOut.sample();
     sampler.sample(registry.listenerCount + registry.sourceCount);
@@ -131,6 +148,7 @@ export async function startRelay(
   function close(): Promise<void> {
     closing ??= (async () => {
       registry.stopAccepting();
+      cluster.stop();
       fileSources.stopAll();
       for (const socket of listenSockets) uws.us_listen_socket_close(socket);
       tls?.stopAccepting();
@@ -174,6 +192,7 @@ export async function startRelay(
     tlsIngestPort: tls?.tlsIngestPort,
     reloadTls: (reason) => (tls ? tls.reload(reason) : Promise.resolve(true)),
     applyStation,
+    drain: (cause) => cluster.drain.start(cause),
     close,
   };
 }

@@ -46,9 +46,12 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
     case FAVICON_PATH:
       return ok(FAVICON_CONTENT_TYPE, FAVICON_SVG, [['Cache-Control', FAVICON_CACHE_CONTROL]]);
     case '/status.json':
-      return json(statusReport(ctx.registry, baseUrlOf(ctx, req)), [NO_CACHE, ANY_ORIGIN]);
+      return json(statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom), [NO_CACHE, ANY_ORIGIN]);
     case '/status-json.xsl':
-      return json(icecastStats(statusReport(ctx.registry, baseUrlOf(ctx, req)), hostOf(req).replace(/:\d+$/, '')), [NO_CACHE, ANY_ORIGIN]);
+      return json(icecastStats(statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom), hostOf(req).replace(/:\d+$/, '')), [
+        NO_CACHE,
+        ANY_ORIGIN,
+      ]);
     case '/admin/listeners': {
       requireAdmin(ctx, req);
       const only = req.query.get('mount') ?? undefined;

@@ -221,6 +221,12 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     throw new RelayError('MOUNT_NOT_FOUND', head.target.slice(0, 80));
   }
   const version = replyVersion(head.version);
+  // Full, at --redirect-over or draining: a peer with room gets this listener (relay/cluster/cluster.ts).
+  const redirect = ctx.cluster.redirectFor(head.target);
+  if (redirect) {
+    send(socket, version, head.method === 'HEAD' ? { ...redirect, body: '' } : redirect);
+    return;
+  }
   if (head.method === 'HEAD') {
     const mount = ctx.registry.get(name);
     if (!mount) throw new RelayError('MOUNT_NOT_FOUND', name);

@@ -33,6 +33,7 @@ export function registerListenerRoutes(ctx: RelayContext, app: TemplatedApp, por
   app.get('/metrics', (res, req) => serveMetrics(ctx, res, req, port));
   app.options('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.post('/admin/reload', (res, req) => serveRequest(ctx, res, req, port));
+  app.post('/admin/drain', (res, req) => serveRequest(ctx, res, req, port));
   app.get('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.head('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.any('/*', (res, req) => {
@@ -104,6 +105,21 @@ function serveListener(
   } catch {
     // A path that cannot be a mount is simply not one.
     refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)), port);
+    return;
+  }
+  // Full, at --redirect-over or draining: a peer with room gets this listener (relay/cluster/cluster.ts).
+  try {
+    const query = req.getQuery();
+    const redirect = ctx.cluster.redirectFor(query ? `${req.getUrl()}?${query}` : req.getUrl());
+    if (redirect) {
+      res.writeStatus(statusLine(redirect.status));
+      for (const [k, v] of redirect.headers) res.writeHeader(k, v);
+      if (headOnly) res.endWithoutBody();
+      else res.end(redirect.body);
+      return;
+    }
+  } catch (err) {
+    refuse(ctx, res, req, err, port);
     return;
   }
   const mount = ctx.registry.get(name);

@@ -62,7 +62,7 @@ export class Metrics {
   readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
   readonly listenerDisconnects = this.counter(
     'relaycast_listener_disconnects_total',
-    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown, admin.',
+    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown, admin, drain.',
     ['mount', 'reason'],
   );
   readonly slowListeners = this.counter(
@@ -142,6 +142,20 @@ export class Metrics {
   readonly baselineMemory = this.gauge(
     'relaycast_idle_resident_memory_bytes',
     'Resident memory measured at start-up, before any connection.',
+  );
+
+  // --- past one machine (issue 14): peers, redirects, drain ---
+  readonly draining = this.gauge('relaycast_draining', '1 from the start of a drain (POST /admin/drain, SIGUSR2), else 0.');
+  readonly drainListenersRemaining = this.gauge(
+    'relaycast_drain_listeners_remaining',
+    'While draining: listeners still connected (0 when not draining).',
+  );
+  readonly redirects = this.counter('relaycast_redirects_total', 'New listeners sent to a peer with a 302, by peer base URL.', ['peer']);
+  readonly peerUp = this.gauge('relaycast_peer_up', "1 when the peer's last status check answered, else 0.", ['peer']);
+  readonly peerRoom = this.gauge(
+    'relaycast_peer_room_listeners',
+    'Listeners the peer has room for as last checked (0 when down, full or draining; +Inf with no limit).',
+    ['peer'],
   );
 
   constructor() {
