@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { FRAME_BYTES, frameSerials, RawListener, rawRequest } from './support/clients.js';
+import { FRAME_BYTES, frameSerials, RawListener, rawRequest, SyntheticSource } from './support/clients.js';
 import { FakeUpstream, relayConfigYaml } from './support/fake-upstream.js';
 import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
@@ -153,5 +153,37 @@ test('bad upstreams (404, an HTML page, garbage, silence, no answer) are clear f
   assert.ok((await relay.metric('relaycast_pull_failures_total', { mount: '/mute.mp3', reason: 'timeout' })) >= 1);
   // Nobody listens: an on-demand relay does not go on retrying.
   assert.equal(notFound.connections.length, 1);
+  await relay.stop();
+});
+
+test("a listener of an on-demand relay whose upstream fails hears the mount's fallback instead of a 503", async (t) => {
+  const notFound = await FakeUpstream.start({ head: 'HTTP/1.0 404 Not Found', fixedBody: '' });
+  t.after(() => notFound.close());
+  const relay = await relayOf(t, {
+    '/od.mp3': { 'relay-url': notFound.url(), 'on-demand': true, 'fallback-mount': '/backup' },
+    '/backup': {},
+  });
+  relay.expectWarnings('UPSTREAM_FAILED');
+  const backup = await SyntheticSource.connect(relay.port, { mount: '/backup', tag: 7 });
+  t.after(() => backup.close());
+  backup.send(40);
+  await relay.waitForMetric('relaycast_source_received_bytes_total', { mount: '/backup' }, (v) => v >= 39 * FRAME_BYTES);
+  const listener = new RawListener(relay.port, '/od.mp3');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes >= 10 * FRAME_BYTES, 10_000, 'the fallback heard on the relay mount');
+  assert.equal(listener.status, 200);
+  const { tags } = frameSerials(listener.body().subarray(0, listener.bodyBytes - (listener.bodyBytes % FRAME_BYTES)));
+  assert.ok(
+    tags.every((tag) => tag === 7),
+    'every frame is the fallback source',
+  );
+  assert.ok(relay.logs.some((l) => l.code === 'UPSTREAM_FAILED' && l.mount === '/od.mp3' && l.reason === 'status'));
+  assert.equal(
+    relay.countLogs((l) => l.code === 'UPSTREAM_UNAVAILABLE'),
+    0,
+  );
+  assert.equal(await relay.metric('relaycast_listeners', { mount: '/od.mp3' }), 1);
+  listener.destroy();
+  backup.close();
   await relay.stop();
 });

@@ -95,7 +95,8 @@ export class PullRelays {
    * not a relay mount, or its mount exists (live, or waiting in its grace);
    * otherwise a promise that starts the pull and resolves once the mount has
    * its source, or rejects with UPSTREAM_UNAVAILABLE (503) when every URL
-   * failed or LIVE_WAIT_MS passed.
+   * failed or LIVE_WAIT_MS passed (it resolves then too when the mount's
+   * fallback plays: the listener is sent there like any sourceless mount's).
    */
   whenLive(mount: string): Promise<void> | undefined {
     const relay = this.relays.get(mount);
@@ -106,7 +107,9 @@ export class PullRelays {
         reject,
         timer: setTimeout(() => {
           relay.waiters.delete(waiter);
-          reject(new RelayError('UPSTREAM_UNAVAILABLE', `${mount}: no stream in ${LIVE_WAIT_MS} ms`, RETRY_AFTER_SECONDS));
+          // A mount with a fallback that plays: its listener hears that (the registry sends it there) instead of a 503.
+          if (this.deps.registry.hasFallbackFor(mount)) resolve();
+          else reject(new RelayError('UPSTREAM_UNAVAILABLE', `${mount}: no stream in ${LIVE_WAIT_MS} ms`, RETRY_AFTER_SECONDS));
         }, LIVE_WAIT_MS),
       };
       relay.waiters.add(waiter);
@@ -190,9 +193,12 @@ export class PullRelays {
   }
 
   private refuseWaiters(relay: Relay, detail: string, refusal?: RelayError): void {
+    // Not at shutdown; otherwise a mount with a fallback that plays sends its waiting listeners there instead of a 503.
+    const toFallback = refusal === undefined && this.deps.registry.hasFallbackFor(relay.spec.mount);
     for (const waiter of relay.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(refusal ?? new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
+      if (toFallback) waiter.resolve();
+      else waiter.reject(refusal ?? new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
     }
     relay.waiters.clear();
   }

@@ -126,6 +126,11 @@ export class MountRegistry {
     return this.homes.get(name)?.size ?? 0;
   }
 
+  /** Whether a listener of `name` would hear its fallback chain now (one of its links has audio). */
+  hasFallbackFor(name: string): boolean {
+    return this.fallbacks.targetFor(name) !== undefined;
+  }
+
   /**
    * A pull relay's listeners wait through its reconnects: the grace after its
    * source leaves is at least `graceMs` (undefined: the mount's own again).
