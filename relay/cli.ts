@@ -56,12 +56,15 @@ interface RelayFlags extends RelayConfigInput {
   stateDir?: string;
   tlsCert?: string[];
   tlsKey?: string[];
+  /** --origin, repeated. */
+  origin?: string[];
 }
 
 function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
-  const { tlsCert, tlsKey, ...rest } = flags;
+  const { tlsCert, tlsKey, origin, ...rest } = flags;
   return buildConfig({
     ...rest,
+    origins: origin,
     tlsCertFiles: tlsCert,
     tlsKeyFiles: tlsKey,
     logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true),
