@@ -25,6 +25,10 @@ import { MountRegistry } from './core/mounts.js';
 import { Refusals } from './api/refusals.js';
 import { AuthLimiter } from './api/auth-limiter.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
+import { OriginPoller } from '../ingest/origin/origin-poller.js';
+import { idleMsOf } from '../ingest/origin/origin-specs.js';
+import { UnwiredPullTarget } from '../ingest/origin/unwired-pull-target.js';
+import { parseOriginUrl } from './formats/origin-url.js';
 
 /** Lag samples and per-connection cost are taken this often. */
 const SAMPLE_INTERVAL_MS = 5000;
@@ -114,7 +118,23 @@ export async function startRelay(
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
+  // An edge (--origin): the origin's public mounts, pulled on demand, learnt every --origin-poll-ms.
+  // Mounts the edge's own config lists (or refuses) stay the config's.
+  const origin =
+    config.origins.length === 0
+      ? undefined
+      : new OriginPoller({
+          origins: config.origins.map(parseOriginUrl),
+          pollMs: config.originPollMs,
+          target: new UnwiredPullTarget(log),
+          isLocal: (mount) => registry.station.listedMounts.includes(mount) || registry.station.forMount(mount) === undefined,
+          idleMs: () => idleMsOf(registry.station.defaultMount),
+          metrics,
+          log,
+        });
+
   fanOut.start();
+  origin?.start();
   const sampleTimer = setInterval(() => {
     fanOut.sample();
     sampler.sample(registry.listenerCount + registry.sourceCount);
@@ -125,6 +145,7 @@ export async function startRelay(
   function close(): Promise<void> {
     closing ??= (async () => {
       registry.stopAccepting();
+      origin?.stop();
       fileSources.stopAll();
       for (const socket of listenSockets) uws.us_listen_socket_close(socket);
       tls?.stopAccepting();
@@ -152,6 +173,7 @@ export async function startRelay(
   const applyStation = (next: StationSettings) => {
     registry.applyStation(next);
     fileSources.sync(fallbackFilesOf(next));
+    origin?.resync();
   };
   return {
     ctx,
