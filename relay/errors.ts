@@ -45,6 +45,10 @@ export const ERRORS = {
   MOUNT_LIMIT: { status: 503, reason: 'server has reached its mount limit (--max-mounts)' },
   AUTH_RATE_LIMITED: { status: 429, reason: 'too many failed logins from this address; try again later' },
   SOURCE_TIMEOUT: { status: 408, reason: 'source sent no data in time' },
+  // A pull relay's upstream (ingest/pull/): a failed attempt is logged and counted, never sent to a client...
+  UPSTREAM_FAILED: { status: 502, reason: "a relay mount's upstream failed" },
+  // ...and a listener of a relay mount whose upstream cannot be reached in time gets this.
+  UPSTREAM_UNAVAILABLE: { status: 503, reason: "this relay mount's upstream cannot be reached now" },
   INTERNAL: { status: 500, reason: 'internal error' },
   CONFIG_INVALID: { status: 0, reason: 'invalid configuration' },
 } as const satisfies Record<string, { status: number; reason: string }>;
@@ -87,6 +91,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported',
 };

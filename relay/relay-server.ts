@@ -14,6 +14,7 @@ import type { RelayConfig } from './config.js';
 import type { StationSettings } from './core/mount-settings.js';
 import { stationSettings } from './settings/station.js';
 import { FileSources } from '../ingest/file-source.js';
+import { PullRelays, type PullSpec } from '../ingest/pull/pull-relays.js';
 import type { RelayContext } from './api/context.js';
 import { FanOut } from './core/fan-out.js';
 import { createListenerApp } from './http/uws-app.js';
@@ -26,8 +27,6 @@ import { Refusals } from './api/refusals.js';
 import { AuthLimiter } from './api/auth-limiter.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
 import { OriginPoller } from '../ingest/origin/origin-poller.js';
-import { idleMsOf } from '../ingest/origin/origin-specs.js';
-import { UnwiredPullTarget } from '../ingest/origin/unwired-pull-target.js';
 import { parseOriginUrl } from './formats/origin-url.js';
 
 /** Lag samples and per-connection cost are taken this often. */
@@ -37,6 +36,8 @@ const SHUTDOWN_LINGER_MS = 250;
 
 export interface RunningRelay {
   readonly ctx: RelayContext;
+  /** The pull relays: the config's (`relay-url`), and an edge's origin mounts through sync('origin', ...). */
+  readonly pullRelays: PullRelays;
   /** The front door. */
   readonly port: number;
   /** Each optional port once bound; undefined when off. */
@@ -69,8 +70,11 @@ export async function startRelay(
   registry.onBeforeMove = (listener) => fanOut.flush(listener, listener.mount);
   const fileSources = new FileSources({ registry, metrics, log });
   fileSources.sync(fallbackFilesOf(station));
+  const pullRelays = new PullRelays({ registry, metrics, log, stallMs: config.sourceTimeoutMs });
+  registry.onHomeCount = (name, listeners) => pullRelays.onListeners(name, listeners);
+  pullRelays.sync('config', pullSpecsOf(station));
   const refusals = new Refusals(metrics, log);
-  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals, authLimiter: new AuthLimiter(), log, control: {} };
+  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals, authLimiter: new AuthLimiter(), log, control: {}, pullRelays };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
@@ -126,9 +130,9 @@ export async function startRelay(
       : new OriginPoller({
           origins: config.origins.map(parseOriginUrl),
           pollMs: config.originPollMs,
-          target: new UnwiredPullTarget(log),
+          target: pullRelays,
           isLocal: (mount) => registry.station.listedMounts.includes(mount) || registry.station.forMount(mount) === undefined,
-          idleMs: () => idleMsOf(registry.station.defaultMount),
+          idleMs: () => registry.station.defaultMount.onDemandIdleMs,
           metrics,
           log,
         });
@@ -154,6 +158,8 @@ export async function startRelay(
       fanOut.tick(); // hand out what has arrived before ending the streams
       fanOut.stop();
       registry.closeAll('shutdown');
+      // After closeAll, so a relay mount's listeners end as `shutdown`, not as a source gone.
+      pullRelays.stopAll();
       // Sources were destroyed by closeAll (their sessions' stop signal); the rest are ended gracefully,
       // and a listener that stopped reading (it never takes the end) is let go after a moment.
       for (const socket of openSockets) socket.end();
@@ -173,10 +179,12 @@ export async function startRelay(
   const applyStation = (next: StationSettings) => {
     registry.applyStation(next);
     fileSources.sync(fallbackFilesOf(next));
+    pullRelays.sync('config', pullSpecsOf(next));
     origin?.resync();
   };
   return {
     ctx,
+    pullRelays,
     port,
     ingestPort,
     shoutcastPort,
@@ -210,6 +218,17 @@ function listenNet(server: Server, host: string, port: number, what: string): Pr
       resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
+}
+
+/** Every listed mount with a `relay-url`: what the config's pull relays are. */
+function pullSpecsOf(station: StationSettings): PullSpec[] {
+  const specs: PullSpec[] = [];
+  for (const name of station.listedMounts) {
+    const settings = station.forMount(name);
+    if (!settings?.relayUrls?.length) continue;
+    specs.push({ mount: name, urls: settings.relayUrls, onDemand: settings.onDemand, idleMs: settings.onDemandIdleMs });
+  }
+  return specs;
 }
 
 /** Every listed mount's fallback file: mount name -> path. */

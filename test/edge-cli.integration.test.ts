@@ -16,8 +16,6 @@ import { CLI, RelayProcess, TEST_SECRETS } from './support/relay-process.js';
 
 const ORIGIN_ADMIN_PW = 'origin-admin-5d1e';
 TEST_SECRETS.add(ORIGIN_ADMIN_PW);
-/** The placeholder pull target's notice, until ingest/pull/ is wired in. */
-const UNWIRED = /no pull relays/;
 
 function tempFile(t: { after(fn: () => void): void }, name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'relaycast-edge-'));
@@ -71,7 +69,6 @@ test('an edge from a config file learns the origin mounts from its stream list, 
     `origin:\n  - http://admin:${ORIGIN_ADMIN_PW}@127.0.0.1:${origin.port}\n  - ${down}\norigin-poll-ms: 200\nmounts:\n  /mine: {}\n`,
   );
   const edge = await RelayProcess.startFor(t, ['--config', config]);
-  edge.expectWarnings(UNWIRED);
   const label = `127.0.0.1:${origin.port}`;
 
   const first = await edge.waitForLog((l) => l.msg === 'edge: origin mounts changed');

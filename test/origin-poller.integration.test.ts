@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { OriginPoller } from '../ingest/origin/origin-poller.js';
 import type { PullSpec, PullTarget } from '../ingest/origin/pull-target.js';
+import type { PullOwner } from '../ingest/pull/pull-relays.js';
 import { parseOriginUrl } from '../relay/formats/origin-url.js';
 import { Metrics } from '../relay/metrics/metrics.js';
 import { rawPutSource, requireTool } from './support/clients.js';
@@ -31,7 +32,7 @@ const POLL_MS = 150;
 /** The pull target an edge would have: every sync recorded. */
 class RecordingTarget implements PullTarget {
   readonly syncs: Array<{ owner: string; specs: readonly PullSpec[] }> = [];
-  sync(owner: 'config' | 'origin', specs: readonly PullSpec[]): void {
+  sync(owner: PullOwner, specs: readonly PullSpec[]): void {
     this.syncs.push({ owner, specs });
   }
   get mounts(): string[] {

@@ -27,7 +27,7 @@ export interface OriginPollerOptions {
   target: PullTarget;
   /** True for a mount the edge's own config decides (read at every poll: a reload may change it). */
   isLocal: (mount: string) => boolean;
-  /** Idle time of the on-demand pulls (the default mount's, read at every poll). */
+  /** Idle time of the on-demand pulls: default-mount on-demand-idle-ms (read at every poll: a reload may change it). */
   idleMs: () => number;
   metrics: Pick<Metrics, 'originMounts' | 'originUp' | 'originPolls'>;
   log: Logger;

@@ -36,15 +36,3 @@ export function sameSpecs(a: readonly PullSpec[], b: readonly PullSpec[]): boole
     );
   });
 }
-
-/** TREE.md's `on-demand-idle-ms` default. */
-export const DEFAULT_IDLE_MS = 10_000;
-
-/**
- * The default mount's `on-demand-idle-ms` (MountSettings.onDemandIdleMs, which the pull
- * side adds), or the default while the settings have none.
- */
-export function idleMsOf(defaultMount: object): number {
-  const idleMs = (defaultMount as { onDemandIdleMs?: unknown }).onDemandIdleMs;
-  return typeof idleMs === 'number' && Number.isFinite(idleMs) && idleMs >= 0 ? idleMs : DEFAULT_IDLE_MS;
-}

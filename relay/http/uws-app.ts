@@ -119,16 +119,59 @@ function serveListener(
     res.endWithoutBody();
     return;
   }
+  const meta = {
+    remoteAddress: listenerAddress(ctx, res, req),
+    userAgent: req.getHeader('user-agent'),
+    acceptedAtMs,
+    transport: 'uws' as const,
+  };
+  // A relay mount with no source (an on-demand relay nobody listens to yet) is pulled first.
+  const waiting = mount?.hasSource ? undefined : ctx.pullRelays?.whenLive(name);
+  if (!waiting) {
+    admitListener(ctx, res, { name, meta, icyMetaData, method: req.getMethod().toUpperCase(), target: req.getUrl() }, port);
+    return;
+  }
+  // req is only valid in this call: everything the answer needs was copied above.
+  const admission = { name, meta, icyMetaData, method: req.getMethod().toUpperCase(), target: req.getUrl() };
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  waiting.then(
+    () => {
+      if (!aborted) res.cork(() => admitListener(ctx, res, admission, port));
+    },
+    (err: unknown) => {
+      if (aborted) {
+        ctx.refusals.record(err, { remote: admission.meta.remoteAddress, method: admission.method, target: admission.target, port });
+        return;
+      }
+      res.cork(() => refuseCopied(ctx, res, admission, err, port));
+    },
+  );
+}
+
+interface Admission {
+  name: string;
+  meta: { remoteAddress: string; userAgent: string; acceptedAtMs: number; transport: 'uws' };
+  icyMetaData: string;
+  method: string;
+  target: string;
+}
+
+/** refuse() for a request whose HttpRequest is gone (after waiting for a relay's upstream). */
+function refuseCopied(ctx: RelayContext, res: HttpResponse, a: Admission, thrown: unknown, port: UwsPort): void {
+  const err: RelayError = ctx.refusals.record(thrown, { remote: remoteOf(res), method: a.method, target: a.target, port });
+  send(res, refusalAnswer(err, ALLOW));
+}
+
+function admitListener(ctx: RelayContext, res: HttpResponse, a: Admission, port: UwsPort): void {
+  const { name, icyMetaData } = a;
   let listener: Listener;
   try {
-    listener = ctx.registry.addListener(name, {
-      remoteAddress: listenerAddress(ctx, res, req),
-      userAgent: req.getHeader('user-agent'),
-      acceptedAtMs,
-      transport: 'uws',
-    });
+    listener = ctx.registry.addListener(name, a.meta);
   } catch (err) {
-    refuse(ctx, res, req, err, port);
+    refuseCopied(ctx, res, a, err, port);
     return;
   }
   // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.

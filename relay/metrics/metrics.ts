@@ -74,6 +74,19 @@ export class Metrics {
   readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
   readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
   readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
+  // Pull relays (ingest/pull/): these series live as long as the relay is configured, not as long as
+  // its mount, since a relay that cannot connect has no mount; initPull/removePull keep them.
+  readonly pullConnects = this.counter(
+    'relaycast_pull_connects_total',
+    'Connections a relay mount made to its upstream that answered with audio.',
+    ['mount'],
+  );
+  readonly pullFailures = this.counter(
+    'relaycast_pull_failures_total',
+    "A relay mount's failed or ended upstream connections, by reason: connect, timeout, status, redirect, not_audio, bad_response, stall, ended, busy.",
+    ['mount', 'reason'],
+  );
+  readonly pullConnected = this.gauge('relaycast_pull_connected', '1 while the relay mount is connected to an upstream.', ['mount']);
   readonly titleUpdates = this.counter(
     'relaycast_title_updates_total',
     'Title updates accepted (admin/metadata, admin.cgi, inline ICY, Ogg comment headers).',
@@ -202,6 +215,20 @@ export class Metrics {
     this.firstByte.remove({ mount });
     this.burst.remove({ mount });
     this.session.remove({ mount });
+  }
+
+  /** A relay's series at zero, from the moment it is configured. */
+  initPull(mount: string, reasons: readonly string[]): void {
+    this.pullConnects.inc({ mount }, 0);
+    for (const reason of reasons) this.pullFailures.inc({ mount, reason }, 0);
+    this.pullConnected.set({ mount }, 0);
+  }
+
+  /** A relay the config no longer has: its series go. */
+  removePull(mount: string, reasons: readonly string[]): void {
+    this.pullConnects.remove({ mount });
+    for (const reason of reasons) this.pullFailures.remove({ mount, reason });
+    this.pullConnected.remove({ mount });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {

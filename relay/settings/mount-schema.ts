@@ -2,6 +2,9 @@
 // documentation: `relaycast config schema` prints it, and each description
 // is what an operator reads. Keys are kebab-case like the long flags.
 
+/** http://host[:port]/path, with optional user:password@; nothing else is pulled yet. */
+const RELAY_URL_PATTERN = '^http://[^\\s/?#]+(/[^\\s]*)?$';
+
 const MOUNT_PROPERTIES = {
   'source-user': {
     type: 'string',
@@ -75,6 +78,24 @@ const MOUNT_PROPERTIES = {
     type: 'string',
     minLength: 1,
     description: 'an MP3, AAC (ADTS) or Ogg file each new listener hears once before the stream',
+  },
+  'relay-url': {
+    anyOf: [
+      { type: 'string', pattern: RELAY_URL_PATTERN },
+      { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: RELAY_URL_PATTERN } },
+    ],
+    description:
+      'make this mount a pull relay: the upstream URL (http:// only; https:// is not supported yet), or a list tried in order for failover',
+  },
+  'on-demand': {
+    type: 'boolean',
+    description: 'a relay mount pulls only while it has listeners (default false: always)',
+  },
+  'on-demand-idle-ms': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'how long after the last listener of an on-demand relay leaves its pull stops (default 10000)',
   },
 } as const;
 
