@@ -13,8 +13,9 @@ import { test } from 'node:test';
 import { RawListener, requireTool, startTool } from './support/clients.js';
 import { setSong } from './support/icy-clients.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
-import { probeWithFfprobe } from './support/interop.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { ICECAST_HIDDEN_MOUNT, ICECAST_RELAY_PASSWORD, ICECAST_RELAY_USER, IcecastOrigin } from './support/icecast-origin.js';
+import { MP3_128K, probeWithFfprobe } from './support/interop.js';
+import { PASSWORD, RelayProcess, TEST_SECRETS } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const POLL_MS = 300;
@@ -137,4 +138,34 @@ test('a mount new on the origin is learnt and playable on the edge, and a remove
     15_000,
     '/new.mp3 to be gone from the edge',
   );
+});
+
+test('an edge of an Icecast 2.4 origin reads its stream list with the relay user and plays its public mounts, not the hidden one', async (t) => {
+  if (!requireTool(t, 'icecast2') || !requireTool(t, 'ffmpeg')) return;
+  TEST_SECRETS.add(ICECAST_RELAY_PASSWORD);
+  const icecast = await IcecastOrigin.start();
+  t.after(() => icecast.stop());
+  await icecast.addSource('/one.mp3', MP3_128K);
+  await icecast.addSource(ICECAST_HIDDEN_MOUNT, MP3_128K);
+  const originUrl = `http://${ICECAST_RELAY_USER}:${ICECAST_RELAY_PASSWORD}@127.0.0.1:${icecast.port}`;
+  const edge = await RelayProcess.startFor(t, ['--origin', originUrl, '--origin-poll-ms', String(POLL_MS)]);
+  const changed = await edge.waitForLog((l) => l.msg === 'edge: origin mounts changed');
+  assert.deepEqual(changed.added, ['/one.mp3'], 'the hidden mount is not listed, so not mirrored');
+  const listener = new RawListener(edge.port, '/one.mp3');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes > 16_000, 15_000, "Icecast's mount heard on the edge");
+  assert.equal(listener.status, 200);
+  assert.equal(listener.headers.get('content-type'), 'audio/mpeg');
+  assert.equal(listener.headers.get('icy-name'), 'relaycast interop');
+  const hidden = await fetch(`${edge.listenUrl}${ICECAST_HIDDEN_MOUNT}`);
+  await hidden.body?.cancel();
+  assert.equal(hidden.status, 404);
+  assert.equal(
+    edge.countLogs((l) => l.msg === 'origin down' || l.code === 'UPSTREAM_FAILED'),
+    0,
+  );
+  // The refused hidden mount; and the teardown stops Icecast before the edge, which then sees it go.
+  edge.expectWarnings('MOUNT_NOT_FOUND', 'UPSTREAM_FAILED', 'origin down');
+  assert.ok(!edge.stdout.includes(ICECAST_RELAY_PASSWORD), 'the relay password is in no edge log line');
+  listener.destroy();
 });
