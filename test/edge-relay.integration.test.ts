@@ -97,8 +97,12 @@ test('edge listeners get the origin stream info, titles and a decodable Ogg stre
     0,
     'no pull failed while the origin had its sources',
   );
-  // The teardown ends the origin's sources before the relays: the edge's pulls see their upstream end.
-  edge.expectWarnings('UPSTREAM_FAILED');
+  assert.equal(
+    edge.countLogs((l) => l.msg === 'origin down'),
+    0,
+  );
+  // The teardown ends the origin's sources, then the origin, then the edge: the edge may see both go.
+  edge.expectWarnings('UPSTREAM_FAILED', 'origin down');
   for (const l of listeners) l.destroy();
 });
 
@@ -106,8 +110,9 @@ test('a mount new on the origin is learnt and playable on the edge, and a remove
   if (!requireTool(t, 'ffmpeg')) return;
   const origin = await RelayProcess.startFor(t, ['--source-grace-ms', '0']);
   const edge = await RelayProcess.startFor(t, ['--origin', origin.listenUrl, '--origin-poll-ms', String(POLL_MS)]);
-  // The removed mount: its pull sees the upstream end, and a late listener is refused.
-  edge.expectWarnings('MOUNT_NOT_FOUND', 'UPSTREAM_FAILED');
+  // The removed mount: its pull sees the upstream end, and a late listener is refused; the
+  // teardown stops the origin before the edge, which may see it go.
+  edge.expectWarnings('MOUNT_NOT_FOUND', 'UPSTREAM_FAILED', 'origin down');
   await edge.waitForLog((l) => l.msg === 'origin up');
   const tools: ChildProcess[] = [];
   const listeners: RawListener[] = [];
@@ -128,6 +133,10 @@ test('a mount new on the origin is learnt and playable on the edge, and a remove
   await edge.waitForLog((l) => l.msg === 'edge: origin mounts changed' && (l.removed as string[]).includes('/new.mp3'), 15_000);
   await edge.waitForLog((l) => l.msg === 'relay mount removed' && l.mount === '/new.mp3');
   assert.equal(await edge.metric('relaycast_origin_mounts'), 0);
+  assert.equal(
+    edge.countLogs((l) => l.msg === 'origin down'),
+    0,
+  );
   // Gone from the edge: a new listener is refused as for any unknown mount (once its grace is over).
   await waitFor(
     async () => {
