@@ -7,7 +7,8 @@
 // password never reaches a log line.
 
 import assert from 'node:assert/strict';
-import type net from 'node:net';
+import net from 'node:net';
+import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { OriginPoller } from '../ingest/origin/origin-poller.js';
@@ -202,6 +203,30 @@ describe('against relaycast origins', () => {
     await waitFor(() => logsOf(h, 'origin up', a).length === 2, 5000, 'the first origin up again');
     await waitFor(() => h.target.mounts.length === 0, 5000, "the revived origin's list");
     assert.match(String(logsOf(h, 'origin down', a)[0].reason), /ECONNREFUSED/);
+  });
+});
+
+describe('against an origin that never answers', () => {
+  test('a list request that gets no answer times out, is logged down once, and the next origin is used', async (t) => {
+    // Accepts connections and says nothing, like a hung origin.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const origin = await RelayProcess.startFor(t);
+    const socket = await rawPutSource(origin.port, '/up', 'audio/mpeg');
+    const h = startPoller([`http://127.0.0.1:${silentPort}`, origin.listenUrl]);
+    t.after(async () => {
+      h.poller.stop();
+      socket.destroy();
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    await waitFor(() => h.target.mounts.join() === '/up', 10_000, "the second origin's list");
+    const down = logsOf(h, 'origin down', `127.0.0.1:${silentPort}`);
+    assert.equal(down.length, 1);
+    assert.equal(down[0].reason, 'no answer in 1000 ms', 'the request deadline is the poll interval, at least 1 s');
+    socket.destroy();
   });
 });
 

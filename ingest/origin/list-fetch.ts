@@ -11,27 +11,36 @@ import type { OriginUrl } from '../../relay/formats/origin-url.js';
 /** A mount list far larger than any station's; more is not a list. */
 export const MAX_LIST_BYTES = 1024 * 1024;
 
-/** `stop` aborts the request when the poller stops (shutdown). */
+/**
+ * `stop` aborts the request when the poller stops (shutdown). One controller per request, with
+ * its own timer, rather than AbortSignal.any() over the poller's long-lived signal: nothing is
+ * left registered on `stop` once the request is done, however many polls a long run makes.
+ */
 export async function fetchMountList(origin: OriginUrl, timeoutMs: number, stop: AbortSignal): Promise<MountList> {
-  const headers: Record<string, string> = { 'User-Agent': 'relaycast-edge', Accept: '*/*' };
-  if (origin.authorization) headers.Authorization = origin.authorization;
-  let response: Response;
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, timeoutMs);
+  stop.addEventListener('abort', abort, { once: true });
   try {
-    // A redirect is not followed: the credential must go to this origin only.
-    response = await fetch(origin.listUrl, {
-      headers,
-      redirect: 'manual',
-      signal: AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]),
-    });
-  } catch (err) {
-    throw new Error(reasonOf(err, timeoutMs));
+    const headers: Record<string, string> = { 'User-Agent': 'relaycast-edge', Accept: '*/*' };
+    if (origin.authorization) headers.Authorization = origin.authorization;
+    let response: Response;
+    try {
+      // A redirect is not followed: the credential must go to this origin only.
+      response = await fetch(origin.listUrl, { headers, redirect: 'manual', signal: controller.signal });
+    } catch (err) {
+      throw new Error(reasonOf(err, timeoutMs));
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new Error(`${origin.document} answered ${response.status}`);
+    }
+    const body = await boundedText(response, timeoutMs);
+    return origin.document === '/admin/streamlist.txt' ? mountsOfStreamList(body) : mountsOfStatusJson(body);
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', abort);
   }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new Error(`${origin.document} answered ${response.status}`);
-  }
-  const body = await boundedText(response, timeoutMs);
-  return origin.document === '/admin/streamlist.txt' ? mountsOfStreamList(body) : mountsOfStatusJson(body);
 }
 
 async function boundedText(response: Response, timeoutMs: number): Promise<string> {
