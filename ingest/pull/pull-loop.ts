@@ -77,6 +77,8 @@ export class PullLoop {
     this.stopped = true;
     this.abort.abort();
     this.endFeed?.();
+    // Now, not when the feed's end is seen a few microtasks later: the owner may drop the series right after.
+    this.markDisconnected();
     clearTimeout(this.waitTimer);
     this.wake?.();
   }
@@ -143,13 +145,18 @@ export class PullLoop {
     const startedMs = performance.now();
     const { reason, detail } = await this.feed(upstream.socket, input, upstream);
     const lastedMs = performance.now() - startedMs;
-    this.connected = false;
     // The registry removed the mount under us: that is the relay shutting down, not an upstream failure.
     if (input.stopped.aborted) this.stop();
-    this.deps.metrics.pullConnected.set({ mount: this.mount }, 0);
+    if (!signal.aborted) this.markDisconnected();
     if (!signal.aborted) this.failed(url, reason, `${detail} after ${Math.round(lastedMs)} ms`);
     else this.deps.log.info({ mount: this.mount, url: logUrl(url), seconds: Math.round(lastedMs) / 1000 }, 'pull stopped');
     return { connected: true, lastedMs };
+  }
+
+  private markDisconnected(): void {
+    if (!this.connected) return;
+    this.connected = false;
+    this.deps.metrics.pullConnected.set({ mount: this.mount }, 0);
   }
 
   /** Takes the mount with the upstream's stream, as a push source would (MOUNT_BUSY and the rest are thrown). */

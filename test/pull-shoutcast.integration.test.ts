@@ -101,7 +101,8 @@ test('an ICY 200 OK upstream is relayed byte-exact without its metadata, and its
 
 test('an upstream that drops is reconnected with the listener still there, hearing the new audio', async (t) => {
   const upstream = await upstreamFor(t, { metaInt: UPSTREAM_METAINT, burstFrames: 20 });
-  const relay = await relayOf(t, { '/relay.mp3': { 'relay-url': upstream.url() } });
+  // A push mount's listeners would be ended 100 ms after its source left; a relay mount's wait through the reconnect.
+  const relay = await relayOf(t, { '/relay.mp3': { 'relay-url': upstream.url() } }, ['--source-grace-ms', '100']);
   relay.expectWarnings('UPSTREAM_FAILED');
   const listener = new RawListener(relay.port, '/relay.mp3');
   t.after(() => listener.destroy());
@@ -109,7 +110,7 @@ test('an upstream that drops is reconnected with the listener still there, heari
   upstream.drop();
   const beforeDrop = upstream.nextSerial;
   await relay.waitForLog((l) => l.code === 'UPSTREAM_FAILED' && l.reason === 'ended');
-  await relay.waitForLog((l) => l.msg === 'source disconnected' && l.mount === '/relay.mp3' && (l.graceMs as number) >= 30_000);
+  await relay.waitForLog((l) => l.msg === 'source disconnected' && l.mount === '/relay.mp3' && l.graceMs === 30_000);
   await relay.waitForMetric('relaycast_pull_connects_total', { mount: '/relay.mp3' }, (v) => v === 2);
   await waitFor(
     () => {
