@@ -10,6 +10,7 @@
 // line holds an origin's credentials (labels are host:port).
 
 import type { Logger } from 'pino';
+import type { MountList } from '../../relay/formats/mount-list.js';
 import type { OriginUrl } from '../../relay/formats/origin-url.js';
 import type { Metrics } from '../../relay/metrics/metrics.js';
 import { fetchMountList } from './list-fetch.js';
@@ -97,16 +98,23 @@ export class OriginPoller {
 
   private async poll(): Promise<void> {
     for (const origin of this.opts.origins) {
+      let list: MountList;
       try {
-        const list = await fetchMountList(origin, this.timeoutMs, this.stopped.signal);
-        if (this.stopped.signal.aborted) return;
-        this.markUp(origin, list.mounts.length, list.skipped);
-        this.apply(list.mounts);
-        return;
+        list = await fetchMountList(origin, this.timeoutMs, this.stopped.signal);
       } catch (err) {
         if (this.stopped.signal.aborted) return;
         this.markDown(origin, err instanceof Error ? err.message : String(err));
+        continue;
       }
+      if (this.stopped.signal.aborted) return;
+      this.markUp(origin, list.mounts.length, list.skipped);
+      try {
+        this.apply(list.mounts);
+      } catch (err) {
+        // A bug on the pull side, not the origin's: logged, and the next poll tries again.
+        this.log.error({ err }, 'edge: the origin mount list could not be applied');
+      }
+      return;
     }
     // No origin answered: the last list stays, and with it every mirrored mount.
   }
@@ -131,8 +139,8 @@ export class OriginPoller {
       },
       'edge: origin mounts changed',
     );
-    this.synced = specs;
     this.opts.target.sync('origin', specs);
+    this.synced = specs;
   }
 
   private markUp(origin: OriginUrl, mounts: number, skipped: number): void {
