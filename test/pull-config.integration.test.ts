@@ -63,7 +63,7 @@ test('a push source on a relay mount whose pull is connected gets 409 MOUNT_BUSY
   await relay.stop();
 });
 
-test('an https:// relay-url is refused by the config check with the setting named', async (t) => {
+test('an https:// relay-url, or one in default-mount, is refused by the config check with the setting named', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'relaycast-pull-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'relaycast.yaml');
@@ -71,4 +71,11 @@ test('an https:// relay-url is refused by the config check with the setting name
   const result = await runTool(process.execPath, [CLI, 'config', 'check', file]);
   assert.notEqual(result.code, 0);
   assert.match(result.stderr + result.stdout, /relay-url/);
+  // An upstream is one mount's: default-mount takes on-demand settings but no relay-url.
+  writeFileSync(file, JSON.stringify({ 'default-mount': { 'relay-url': 'http://example.org/live', 'on-demand': true } }));
+  const shared = await runTool(process.execPath, [CLI, 'config', 'check', file]);
+  assert.notEqual(shared.code, 0);
+  assert.match(shared.stderr + shared.stdout, /default-mount.*relay-url|relay-url.*default-mount/);
+  writeFileSync(file, JSON.stringify({ 'default-mount': { 'on-demand': true, 'on-demand-idle-ms': 5000 } }));
+  assert.equal((await runTool(process.execPath, [CLI, 'config', 'check', file])).code, 0);
 });

@@ -80,7 +80,11 @@ test('an on-demand relay connects only for listeners, once for several, streams 
   assert.equal(await relay.metric('relaycast_pull_connected', { mount: '/od.mp3' }), 0);
 
   // Again, through the uWS port this time: it waits for the upstream with res.onAborted set.
+  // Two listeners at once on a cold relay: both wait on the one connection it makes.
+  const together = new RawListener(relay.port, '/od.mp3');
+  t.after(() => together.destroy());
   const again = await firstByteBehindUpstream(upstream, relay.uwsPort, '/od.mp3', t);
+  await waitFor(() => together.bodyBytes > 0, 10_000, 'the listener that came at the same time hearing it');
   console.log(`# on-demand first byte, uWS port: ${again.lagMs.toFixed(1)} ms behind the upstream's first byte`);
   assert.ok(again.lagMs < 1000);
   assert.equal(upstream.connections.length, 2);
@@ -91,6 +95,7 @@ test('an on-demand relay connects only for listeners, once for several, streams 
     'an idle stop is no failure',
   );
   again.listener.destroy();
+  together.destroy();
   await relay.stop();
 });
 

@@ -1,5 +1,5 @@
-// Issue 14, pull relays: relaycast pulling relaycast. ffmpeg pushes a live
-// Ogg/Opus stream and an MP3 stream to an upstream relaycast; a second
+// Issue 14, pull relays: relaycast pulling relaycast. ffmpeg pushes live
+// Ogg/Opus, Ogg/Vorbis and MP3 streams to an upstream relaycast; a second
 // relaycast relays both, from the upstream's front door (close-delimited)
 // and from its uWS port (which always chunks). At the relay's listeners the
 // Ogg headers arrive (ffmpeg and ffprobe decode Opus from a mid-stream
@@ -28,6 +28,7 @@ import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const OPUS: EncodeOptions = { codec: ['-c:a', 'libopus', '-b:a', '64k'], format: 'opus', contentType: 'audio/ogg', sampleRateHz: 48000 };
+const VORBIS: EncodeOptions = { codec: ['-c:a', 'libvorbis', '-q:a', '2'], format: 'ogg', contentType: 'application/ogg' };
 const OUR_METAINT = 16000;
 
 async function relayOf(t: TestContext, mounts: Record<string, Record<string, unknown>>): Promise<RelayProcess> {
@@ -59,14 +60,17 @@ async function stopInOrder(relay: RelayProcess, encoders: ChildProcess[], upstre
   await upstream.stop();
 }
 
-test('Ogg/Opus pulled from relaycast, from its front door and (chunked) from its uWS port, decodes at the relay', async (t) => {
+test('Ogg/Opus and Vorbis pulled from relaycast, from its front door and (chunked) from its uWS port, decode at the relay', async (t) => {
   if (!requireTool(t, 'ffmpeg') || !requireTool(t, 'ffprobe')) return;
   const upstream = await RelayProcess.startFor(t, ['--uws-port', '0']);
   const opus = encoder(t, upstream, '/opus.ogg', OPUS);
+  const vorbis = encoder(t, upstream, '/vorbis.ogg', VORBIS);
   await upstream.waitForLog((l) => l.msg === 'source connected' && l.mount === '/opus.ogg');
+  await upstream.waitForLog((l) => l.msg === 'source connected' && l.mount === '/vorbis.ogg');
   const relay = await relayOf(t, {
     '/opus.ogg': { 'relay-url': `${upstream.listenUrl}/opus.ogg` },
     '/chunked.ogg': { 'relay-url': `http://127.0.0.1:${upstream.uwsPort}/opus.ogg`, 'on-demand': true },
+    '/vorbis.ogg': { 'relay-url': `${upstream.listenUrl}/vorbis.ogg` },
   });
   const pulled = await relay.waitForLog((l) => l.msg === 'pull connected' && l.mount === '/opus.ogg');
   assert.equal(pulled.contentType, 'audio/ogg');
@@ -77,11 +81,15 @@ test('Ogg/Opus pulled from relaycast, from its front door and (chunked) from its
     `the upstream saw relaycast/<version>: ${agents.join(', ')}`,
   );
 
-  for (const mount of ['/opus.ogg', '/chunked.ogg']) {
+  for (const [mount, codec, rate] of [
+    ['/opus.ogg', 'opus', '48000'],
+    ['/chunked.ogg', 'opus', '48000'],
+    ['/vorbis.ogg', 'vorbis', '44100'],
+  ]) {
     const { result, stream } = await probeWithFfprobe(`${relay.listenUrl}${mount}`);
     assert.equal(result.code, 0, `${mount}: ${result.stderr}`);
-    assert.equal(stream?.codec_name, 'opus', mount);
-    assert.equal(stream?.sample_rate, '48000', mount);
+    assert.equal(stream?.codec_name, codec, mount);
+    assert.equal(stream?.sample_rate, rate, mount);
     const decoded = await decodeWithFfmpeg(`${relay.listenUrl}${mount}`, 3);
     assertCleanDecode(`ffmpeg on ${mount}`, decoded);
     assert.ok(decoded.decodedSeconds >= 2.9, `${mount}: decoded ${decoded.decodedSeconds} s`);
@@ -90,7 +98,7 @@ test('Ogg/Opus pulled from relaycast, from its front door and (chunked) from its
   assert.equal(chunked?.chunked, undefined, 'the request fields are on the source line');
   const source = relay.logs.find((l) => l.msg === 'source connected' && l.mount === '/chunked.ogg');
   assert.equal(source?.chunked, true, 'the uWS upstream chunked its answer');
-  await stopInOrder(relay, [opus], upstream);
+  await stopInOrder(relay, [opus, vorbis], upstream);
 });
 
 test("an MP3 mount pulled from relaycast carries the upstream's titles to the relay's ICY listeners, both ways", async (t) => {

@@ -2,17 +2,19 @@
 // v1-style `ICY 200 OK` server written here (test/support/fake-upstream.ts).
 // Its audio reaches listeners byte-exact with the ICY metadata taken out,
 // its titles become the mount's; a dropped upstream is reconnected while
-// the listener stays; a refusing first URL fails over to the second.
+// the listener stays; a refusing first URL fails over to the second; a
+// redirect to a SHOUTcast v2-style answer is followed, with the URL's
+// credentials sent and never logged.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FRAME_BYTES, frameSerials, mp3Frame, RawListener } from './support/clients.js';
+import { FRAME_BYTES, frameSerials, mp3Frame, RawListener, rawRequest } from './support/clients.js';
 import { FakeUpstream, relayConfigYaml } from './support/fake-upstream.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
-import { RelayProcess } from './support/relay-process.js';
+import { RelayProcess, TEST_SECRETS } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 /** The metadata interval of the fake upstream: small and not a multiple of a frame, so blocks land mid-frame. */
@@ -144,6 +146,46 @@ test('a first URL that refuses connections fails over to the second, counted as 
   t.after(() => listener.destroy());
   await waitFor(() => listener.bodyBytes >= 10 * FRAME_BYTES, 10_000, 'frames from the second URL');
   assertExactFrames(listener.body(), 'listener');
+  listener.destroy();
+  await relay.stop();
+});
+
+test('a 302 to a SHOUTcast v2-style HTTP/1.0 answer is followed, credentials in the URL are sent but never logged, and a redirect loop is a failure', async (t) => {
+  // SHOUTcast v2 answers HTTP/1.0 200 with icy-* headers (no ICY status line).
+  const v2 = await upstreamFor(t, {
+    head: 'HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\nicy-name: V2 Station\r\nicy-pub: 0\r\nicy-metaint: 2000',
+    metaInt: 2000,
+    burstFrames: 10,
+  });
+  v2.title = 'V2 Title';
+  const redirect = await upstreamFor(t, { head: `HTTP/1.1 302 Found\r\nLocation: ${v2.url('/v2')}\r\nContent-Length: 0`, fixedBody: '' });
+  const loop = await upstreamFor(t, { head: 'HTTP/1.1 301 Moved Permanently\r\nLocation: /again', fixedBody: '' });
+  TEST_SECRETS.add('s3cret-relay-pw');
+  const withCredentials = redirect.url('/start').replace('http://', 'http://relayuser:s3cret-relay-pw@');
+  const relay = await relayOf(t, {
+    '/v2.mp3': { 'relay-url': withCredentials },
+    '/loop.mp3': { 'relay-url': loop.url('/start'), 'on-demand': true },
+  });
+  relay.expectWarnings('UPSTREAM_FAILED', 'UPSTREAM_UNAVAILABLE');
+  const connected = await relay.waitForLog((l) => l.msg === 'pull connected' && l.mount === '/v2.mp3');
+  assert.equal(connected.url, redirect.url('/start').replace('http://', 'http://relayuser:***@'));
+  assert.equal(connected.redirectedTo, v2.url('/v2'));
+  assert.equal(connected.protocol, 'HTTP/1.0');
+  const basic = `Basic ${Buffer.from('relayuser:s3cret-relay-pw').toString('base64')}`;
+  assert.match(redirect.connections[0].request, new RegExp(`\\r\\nAuthorization: ${basic.replace('+', '\\+')}(\\r\\n|$)`));
+  await relay.waitForLog((l) => l.msg === 'title changed' && l.title === 'V2 Title');
+  const listener = new RawListener(relay.port, '/v2.mp3');
+  t.after(() => listener.destroy());
+  await waitFor(() => listener.bodyBytes >= 10 * FRAME_BYTES, 10_000, 'frames through the redirect');
+  assertExactFrames(listener.body(), 'listener');
+  assert.equal(listener.headers.get('icy-name'), 'V2 Station');
+
+  const refused = await rawRequest(relay.port, 'GET /loop.mp3 HTTP/1.0\r\n\r\n', 10_000);
+  assert.equal(refused.status, 503);
+  const failure = await relay.waitForLog((l) => l.code === 'UPSTREAM_FAILED' && l.mount === '/loop.mp3');
+  assert.equal(failure.reason, 'redirect');
+  assert.match(String(failure.msg), /more than 4 redirects$/);
+  assert.equal(loop.connections.length, 5, 'the first request and four redirects');
   listener.destroy();
   await relay.stop();
 });

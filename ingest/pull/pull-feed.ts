@@ -66,7 +66,11 @@ export function runPullFeed(socket: Socket, input: SourceInput, firstBytes: Uint
 
   socket.setTimeout(opts.stallMs, () => end('stall', `no data for ${opts.stallMs} ms`));
   socket.on('data', onData);
-  socket.on('close', () => end('ended', 'the upstream closed the stream'));
+  let lastError = '';
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    lastError = err.code ?? err.message;
+  });
+  socket.on('close', () => end('ended', lastError ? `the connection failed (${lastError})` : 'the upstream closed the stream'));
   // The relay removed the mount under us (shutdown): nothing is left to feed.
   input.stopped.addEventListener('abort', () => end('ended', 'the mount was removed'), { once: true });
   if (firstBytes.length > 0) onData(firstBytes);

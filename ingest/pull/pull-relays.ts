@@ -82,7 +82,8 @@ export class PullRelays {
       if (held?.owner === owner) continue;
       if (held) {
         // The config file's relay of a mount wins over an origin's.
-        this.deps.log.info({ mount: spec.mount, owner, heldBy: held.owner }, 'relay mount already pulled by another owner; not changed');
+        // Debug: an edge re-reads its origin every few seconds, and this holds until the config changes.
+        this.deps.log.debug({ mount: spec.mount, owner, heldBy: held.owner }, 'relay mount already pulled by another owner; not changed');
         continue;
       }
       this.add(owner, spec);
@@ -113,7 +114,7 @@ export class PullRelays {
     });
   }
 
-  /** Whether `mount` is pulled (a push source then gets MOUNT_BUSY while the pull is connected). */
+  /** Whether `mount` is a relay mount now (of either owner). */
   has(mount: string): boolean {
     return this.relays.has(mount);
   }
@@ -171,7 +172,7 @@ export class PullRelays {
     const mount = relay.spec.mount;
     clearTimeout(relay.idleTimer);
     relay.loop.stop();
-    this.refuseWaiters(relay, why === 'shutdown' ? 'shutting down' : `relay ${why}`);
+    this.refuseWaiters(relay, `relay ${why}`, why === 'shutdown' ? new RelayError('SHUTTING_DOWN') : undefined);
     this.relays.delete(mount);
     this.deps.registry.setMinGrace(mount, undefined);
     this.deps.metrics.removePull(mount, PULL_FAILURE_REASONS);
@@ -188,10 +189,10 @@ export class PullRelays {
     }, relay.spec.idleMs);
   }
 
-  private refuseWaiters(relay: Relay, detail: string): void {
+  private refuseWaiters(relay: Relay, detail: string, refusal?: RelayError): void {
     for (const waiter of relay.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
+      waiter.reject(refusal ?? new RelayError('UPSTREAM_UNAVAILABLE', `${relay.spec.mount}: ${detail}`, RETRY_AFTER_SECONDS));
     }
     relay.waiters.clear();
   }

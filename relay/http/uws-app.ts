@@ -125,14 +125,14 @@ function serveListener(
     acceptedAtMs,
     transport: 'uws' as const,
   };
+  // req is only valid in this call: everything the answer needs is copied here, for a wait below.
+  const admission: Admission = { name, meta, icyMetaData, method: 'GET', target: req.getUrl() };
   // A relay mount with no source (an on-demand relay nobody listens to yet) is pulled first.
   const waiting = mount?.hasSource ? undefined : ctx.pullRelays?.whenLive(name);
   if (!waiting) {
-    admitListener(ctx, res, { name, meta, icyMetaData, method: req.getMethod().toUpperCase(), target: req.getUrl() }, port);
+    admitListener(ctx, res, admission, port);
     return;
   }
-  // req is only valid in this call: everything the answer needs was copied above.
-  const admission = { name, meta, icyMetaData, method: req.getMethod().toUpperCase(), target: req.getUrl() };
   let aborted = false;
   res.onAborted(() => {
     aborted = true;

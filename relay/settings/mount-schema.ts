@@ -103,6 +103,10 @@ export const MOUNT_KEYS: readonly string[] = Object.keys(MOUNT_PROPERTIES);
 
 const MOUNT_SCHEMA = { type: 'object', additionalProperties: false, properties: MOUNT_PROPERTIES } as const;
 
+// A relay's upstream belongs to one mount: every mount pulling the same URL is no default.
+const { 'relay-url': _perMountOnly, ...DEFAULT_MOUNT_PROPERTIES } = MOUNT_PROPERTIES;
+const DEFAULT_MOUNT_SCHEMA = { type: 'object', additionalProperties: false, properties: DEFAULT_MOUNT_PROPERTIES } as const;
+
 /** The part of the file that is not a flag: mounts and how unlisted ones are treated. */
 export const MOUNTS_SCHEMA = {
   type: 'object',
@@ -113,7 +117,10 @@ export const MOUNTS_SCHEMA = {
       propertyNames: { pattern: '^(/[A-Za-z0-9._~-]+)+$', maxLength: 256 },
       additionalProperties: MOUNT_SCHEMA,
     },
-    'default-mount': { ...MOUNT_SCHEMA, description: 'settings for every mount not listed under mounts (and the base of those that are)' },
+    'default-mount': {
+      ...DEFAULT_MOUNT_SCHEMA,
+      description: 'settings for every mount not listed under mounts (and the base of those that are)',
+    },
     'unlisted-mounts': {
       enum: ['accept', 'refuse'],
       description: 'refuse: sources may only use the mounts listed under mounts (default accept)',
