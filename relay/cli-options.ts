@@ -261,6 +261,24 @@ export function addRelayOptions(command: Command): Command {
         ),
       )
       .addOption(opt('--tls-key <file>', 'PEM private key of the --tls-cert at the same position', 'RELAYCAST_TLS_KEY', collect))
+      // --- edges (issue 14) ---
+      .addOption(
+        opt(
+          '--origin <url>',
+          'be an edge: mirror every public mount of this origin on demand (http://HOST:PORT[/status-json.xsl|/status.json|/admin/streamlist.txt], user:password@ for the stream list); repeat for failover, in order',
+          'RELAYCAST_ORIGIN',
+          collect,
+        ),
+      )
+      .addOption(
+        opt(
+          '--origin-poll-ms <n>',
+          "how often an edge re-reads the origin's mount list (new mounts appear, removed ones go)",
+          'RELAYCAST_ORIGIN_POLL_MS',
+          integer(100, 3_600_000),
+          DEFAULTS.originPollMs,
+        ),
+      )
       .addOption(
         opt('--acme-webroot <dir>', 'serve /.well-known/acme-challenge/ from DIR (certbot --webroot -w DIR)', 'RELAYCAST_ACME_WEBROOT'),
       )

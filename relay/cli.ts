@@ -60,13 +60,16 @@ interface RelayFlags extends RelayConfigInput {
   tlsKey?: string[];
   /** --peer, repeatable. */
   peer?: string[];
+  /** --origin, repeated. */
+  origin?: string[];
 }
 
 function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
-  const { tlsCert, tlsKey, peer, ...rest } = flags;
+  const { tlsCert, tlsKey, peer, origin, ...rest } = flags;
   return buildConfig({
     ...rest,
     peers: peer,
+    origins: origin,
     tlsCertFiles: tlsCert,
     tlsKeyFiles: tlsKey,
     logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true),

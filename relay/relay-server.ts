@@ -28,6 +28,8 @@ import { AuthLimiter } from './api/auth-limiter.js';
 import { Cluster } from './cluster/cluster.js';
 import type { DrainCause, DrainState } from './cluster/drain.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
+import { OriginPoller } from '../ingest/origin/origin-poller.js';
+import { parseOriginUrl } from './formats/origin-url.js';
 
 /** Lag samples and per-connection cost are taken this often. */
 const SAMPLE_INTERVAL_MS = 5000;
@@ -136,8 +138,24 @@ export async function startRelay(
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
+  // An edge (--origin): the origin's public mounts, pulled on demand, learnt every --origin-poll-ms.
+  // Mounts the edge's own config lists (or refuses) stay the config's.
+  const origin =
+    config.origins.length === 0
+      ? undefined
+      : new OriginPoller({
+          origins: config.origins.map(parseOriginUrl),
+          pollMs: config.originPollMs,
+          target: pullRelays,
+          isLocal: (mount) => registry.station.listedMounts.includes(mount) || registry.station.forMount(mount) === undefined,
+          idleMs: () => registry.station.defaultMount.onDemandIdleMs,
+          metrics,
+          log,
+        });
+
   fanOut.start();
   cluster.start();
+  origin?.start();
   const sampleTimer = setInterval(() => {
     fanOut.sample();
     sampler.sample(registry.listenerCount + registry.sourceCount);
@@ -149,6 +167,7 @@ export async function startRelay(
     closing ??= (async () => {
       registry.stopAccepting();
       cluster.stop();
+      origin?.stop();
       fileSources.stopAll();
       for (const socket of listenSockets) uws.us_listen_socket_close(socket);
       tls?.stopAccepting();
@@ -179,6 +198,7 @@ export async function startRelay(
     registry.applyStation(next);
     fileSources.sync(fallbackFilesOf(next));
     pullRelays.sync('config', pullSpecsOf(next));
+    origin?.resync();
   };
   return {
     ctx,

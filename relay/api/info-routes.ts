@@ -64,6 +64,13 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
       );
       return json({ listeners, mounts }, [NO_CACHE]);
     }
+    case '/admin/streamlist.txt': {
+      // Icecast's list for relays (its relay user; here user admin): one public mount per line,
+      // CRLF as Icecast 2.4 writes it, hidden mounts left out; what an edge's --origin may read.
+      requireAdmin(ctx, req);
+      const lines = statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom).mounts.map((m) => `${m.mount}\r\n`);
+      return ok('text/plain; charset=utf-8', lines.join(''), [NO_CACHE]);
+    }
     case '/admin/killclient': {
       requireAdmin(ctx, req);
       const listener = killListener(ctx.registry, req.query.get('mount') ?? undefined, req.query.get('id') ?? undefined);

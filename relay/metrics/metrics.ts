@@ -127,6 +127,13 @@ export class Metrics {
     'Memory allocated to the rings of all mounts together (each mount, including one in its grace, holds --buffer-bytes).',
   );
   readonly mounts = this.gauge('relaycast_mounts', 'Mounts that exist now, with or without a source (at most --max-mounts).');
+  // --- an edge's origin (issue 14): ingest/origin/ ---
+  readonly originMounts = this.gauge(
+    'relaycast_origin_mounts',
+    "Origin mounts this edge mirrors now (the origin's list less the edge's own config mounts).",
+  );
+  readonly originUp = this.gauge('relaycast_origin_up', "1 when this origin's last mount-list poll worked, 0 when it failed.", ['origin']);
+  readonly originPolls = this.counter('relaycast_origin_polls_total', "Polls of an origin's mount list, by result.", ['origin', 'result']);
   readonly buildInfo = this.gauge('relaycast_build_info', 'Always 1; labels say which relaycast and which Node.js run.', [
     'version',
     'node',
