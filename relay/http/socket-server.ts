@@ -26,6 +26,7 @@ import { acmeChallengeAnswer, ACME_PREFIX } from './acme-challenge.js';
 import { readProxyHeader } from './proxy-header.js';
 import { sharedString } from './shared-strings.js';
 import { SocketSink } from './socket-sink.js';
+import { scrapeText } from '../metrics/scrape-text.js';
 
 /** How long a refused peer may take to read our answer before it is cut. */
 const LINGER_MS = 2000;
@@ -195,7 +196,7 @@ function serveLocal(ctx: RelayContext, socket: Socket, head: RequestHead, where:
 }
 
 async function metricsAnswer(ctx: RelayContext): Promise<ApiAnswer> {
-  const text = await ctx.metrics.registry.metrics();
+  const text = await scrapeText(ctx.metrics.registry);
   return { status: 200, headers: [['Content-Type', ctx.metrics.registry.contentType]], body: text };
 }
 

@@ -16,6 +16,7 @@ import { clientAddress } from './client-address.js';
 import { streamHeaders } from './listener-headers.js';
 import { UwsSink } from './uws-sink.js';
 import { uws, type HttpRequest, type HttpResponse, type TemplatedApp } from './uws.js';
+import { scrapeText } from '../metrics/scrape-text.js';
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
@@ -222,7 +223,7 @@ function serveMetrics(ctx: RelayContext, res: HttpResponse, req: HttpRequest, po
   });
   const remote = remoteOf(res);
   const target = req.getUrl();
-  ctx.metrics.registry.metrics().then(
+  scrapeText(ctx.metrics.registry).then(
     (text) => {
       if (aborted) return;
       res.cork(() => {

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
+import { scrapeText } from './scrape-text.js';
 
 export interface MetricsServer {
   readonly port: number;
@@ -19,7 +20,7 @@ export function startMetricsServer(metrics: Metrics, host: string, port: number)
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('only GET /metrics is served here\n');
       return;
     }
-    metrics.registry.metrics().then(
+    scrapeText(metrics.registry).then(
       (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
       (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`),
     );
