@@ -64,6 +64,8 @@ test('localhost is taken as 127.0.0.1 and the path keeps its query', () => {
     path: '/live?x=1',
     hostHeader: 'localhost:8000',
     loopback: true,
+    tls: false,
+    servername: 'localhost',
   });
 });
 
