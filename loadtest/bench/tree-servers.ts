@@ -56,6 +56,8 @@ export interface Tree {
 }
 
 export const TLS_PORT_OFFSET = 100;
+/** Each process may open 20000 files: room for the listeners and the process's own. */
+const RELAYCAST_MAX_LISTENERS = 19_500;
 
 function pinned(cpus: string | undefined, argv: string[]): string[] {
   return [...BENCH_PRIORITY, ...(cpus === undefined ? [] : ['taskset', '-c', cpus]), ...argv];
@@ -74,6 +76,9 @@ function relaycastArgv(port: number, originPort: number | undefined, tls: TreeTl
     SOURCE_PASSWORD,
     '--log-level',
     'warn',
+    // The default (15000) is below an edge's share at 50,000 over 3 edges; Icecast gets <clients> 20000.
+    '--max-listeners',
+    String(RELAYCAST_MAX_LISTENERS),
     ...(originPort === undefined ? [] : ['--origin', `http://127.0.0.1:${originPort}`]),
     ...(tls ? ['--tls-port', String(port + TLS_PORT_OFFSET), '--tls-cert', tls.certPath, '--tls-key', tls.keyPath] : []),
   ];
