@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { icecastConfigXml, ICECAST_LIMITS } from '../loadtest/bench/icecast-config.js';
 import { splitListeners } from '../loadtest/bench/tree-run.js';
+import { renderTreeSection } from '../loadtest/bench/tree-section.js';
 import { checkOptions, parseTarget, type LoadtestOptions } from '../loadtest/options.js';
 import type { ReportInput } from '../loadtest/report.js';
 import { mergeReportInputs, mergeReports } from '../loadtest/report-merge.js';
@@ -141,4 +142,80 @@ test("an Icecast relay config pulls the master's mount at start, and a TLS confi
   assert.match(tls, /<ssl-certificate>\/b\/tls\.pem<\/ssl-certificate>/);
   assert.doesNotMatch(tls, /<relay>/);
   assert.doesNotMatch(icecastConfigXml(base), /<relay>|<ssl>/);
+});
+
+test('the tree section has one summary row per run and one row per process, with what each edge held and the commands', () => {
+  const first = input(
+    1_000_000,
+    [result({ firstByteSinceStartMs: 2 }), result({ targetIndex: 1, outcome: 'failed', reason: 'ECONNRESET' })],
+    100,
+  );
+  const load = mergeReports([first]);
+  const machine = {
+    cpus: 2,
+    cpuModel: 'x',
+    memoryGiB: 24,
+    kernel: 'k',
+    node: 'v20',
+    icecast: 'Icecast 2.4.4',
+    ffmpeg: 'f',
+    tcpWmem: '',
+    qdisc: '',
+    tcp: { congestionControl: 'bbr', slowStartAfterIdle: 1 as const },
+    commit: 'abc',
+  };
+  const processes = [
+    { role: 'origin', pid: 10, command: 'icecast2 -c origin.xml', cpuPercent: 1.5, rssIdleKb: 1024, rssKb: 2048, listenersReported: 2 },
+    {
+      role: 'edge 1',
+      pid: 11,
+      command: 'icecast2 -c edge1.xml',
+      cpuPercent: 40,
+      rssIdleKb: 1024,
+      rssKb: 4096,
+      listenersReported: 1,
+      listenersHeld: 1,
+    },
+    { role: 'load 1', pid: 12, command: 'node dist/relay/cli.js loadtest', cpuPercent: 20, rssIdleKb: null, rssKb: 8192 },
+  ];
+  const md = renderTreeSection({
+    machine,
+    resultsDir: 'bench-results/t',
+    commandLine: 'npm run bench:tree -- --listeners 2',
+    results: [
+      {
+        server: 'icecast',
+        listeners: 2,
+        edges: 2,
+        loadProcesses: 1,
+        durationS: 30,
+        windowFromS: 6,
+        windowToS: 26,
+        startedAt: '',
+        processes,
+        machineBusyPercent: 50,
+        coreBusyPercent: [60, 40],
+        tcpExt: { ListenOverflows: 3 },
+        load,
+      },
+      {
+        server: 'relaycast',
+        listeners: 2,
+        edges: 2,
+        loadProcesses: 1,
+        durationS: 30,
+        windowFromS: 6,
+        windowToS: 26,
+        startedAt: '',
+        processes: [],
+        error: 'edge 1 exited at start',
+      },
+    ],
+  });
+  assert.match(md, /\| Icecast 2\.4 \| 2 \| 2 \| 1 \(1 \+ 0 at the end\) \| 1 \(ECONNRESET 1\) \|/);
+  assert.match(md, /\| 50 \(60, 40\) \| 3 \|/);
+  assert.match(md, /\| relaycast \| 2 \| 2 \| FAILED: edge 1 exited at start \|/);
+  assert.match(md, /\| edge 1 \| 11 \| 40 \| 1\.0 → 4\.0 \| 1 \/ 1 \|/);
+  assert.match(md, /\| load 1 \| 12 \| 20 \| 8\.0 \| {2}\|/);
+  assert.match(md, /```sh\nicecast2 -c origin\.xml\nicecast2 -c edge1\.xml\n/);
 });
