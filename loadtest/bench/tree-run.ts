@@ -14,13 +14,23 @@ import { mergeReports, readReportInput } from '../report-merge.js';
 import { runTiming } from './bench-plan.js';
 import { ManagedProcess } from './managed-process.js';
 import { assertPortFree } from './port-probe.js';
-import { readProcessCpuTicks, readRssKb, readTcpExt, tcpExtDelta, ticksPerSecond } from './proc-stats.js';
+import {
+  busiestProcesses,
+  readAllProcessTicks,
+  readProcessCpuTicks,
+  readRssKb,
+  readTcpExt,
+  tcpExtDelta,
+  ticksPerSecond,
+} from './proc-stats.js';
 import { BENCH_PRIORITY, type ServerName } from './server-process.js';
 import { startTree, TLS_PORT_OFFSET, type Tree, type TreeTls } from './tree-servers.js';
 
 const IDLE_SETTLE_MS = 3000;
 const LOAD_EXIT_GRACE_S = 60;
 const STATUS_TIMEOUT_MS = 3000;
+/** Other processes using this much of a core in the window are named: on a shared machine they explain a busy figure. */
+const OTHERS_MIN_PERCENT = 5;
 
 export interface TreeRunSpec {
   server: ServerName;
@@ -67,6 +77,8 @@ export interface TreeRunResult {
   machineBusyPercent?: number;
   coreBusyPercent?: number[];
   tcpExt?: Record<string, number>;
+  /** Processes not of this run that used 5 % of a core or more in the window ("name[pid] percent"). */
+  others?: string[];
   load?: LoadtestReport;
 }
 
@@ -183,6 +195,7 @@ export async function runTree(spec: TreeRunSpec): Promise<TreeRunResult> {
     const ticks = () => all.map((p) => safe(() => readProcessCpuTicks(p.process.pid)));
 
     await untilS(timing.windowFromS);
+    const allA = readAllProcessTicks();
     const ticksA = ticks();
     const cpuA = readCpuLines();
     const atA = performance.now();
@@ -190,6 +203,10 @@ export async function runTree(spec: TreeRunSpec): Promise<TreeRunResult> {
     const ticksB = ticks();
     const cpuB = readCpuLines();
     const windowS = (performance.now() - atA) / 1000;
+    const ours = new Set(all.map((p) => p.process.pid));
+    result.others = busiestProcesses(allA, readAllProcessTicks(), windowS, OTHERS_MIN_PERCENT).filter(
+      (line) => !ours.has(Number(/\[(\d+)\]/.exec(line)?.[1])) && !line.startsWith(`node[${process.pid}]`),
+    );
     const rss = all.map((p) => safe(() => readRssKb(p.process.pid)));
     const reported = await Promise.all(servers.map((p) => (p.port === undefined ? null : listenersReported(p.port))));
     const hz = ticksPerSecond();

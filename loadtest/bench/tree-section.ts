@@ -81,6 +81,7 @@ export function renderTreeSection(input: TreeSectionInput): string {
     }
     const tls = tlsLine(r);
     if (tls) out.push(tls);
+    if (r.others && r.others.length > 0) out.push(`Other processes busy in the window (% of a core): ${r.others.join(', ')}.`);
     out.push('', 'Commands:', '', '```sh', ...r.processes.map((p) => p.command), '```', '');
   }
   return `${out.join('\n')}\n`;
