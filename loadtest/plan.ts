@@ -39,9 +39,13 @@ export function sourceAddressOf(index: number, addressCount: number, loopback: b
   return loopback ? `127.${block}.0.${1 + (index % addressCount)}` : undefined;
 }
 
-/** Which of `targetCount` targets listener `index` listens to: round-robin, so each gets an equal share of the ramp. */
-export function targetOf(index: number, targetCount: number): number {
-  return index % targetCount;
+/**
+ * Which of `targetCount` targets listener `index` listens to: round-robin, so
+ * each gets an equal share of the ramp. Load processes start the turn at
+ * their address block, so over several processes the remainders even out.
+ */
+export function targetOf(index: number, targetCount: number, addressBlock = 0): number {
+  return (index + addressBlock) % targetCount;
 }
 
 export function isSlowListener(index: number, slowFraction: number): boolean {

@@ -55,7 +55,7 @@ function start(startEpochMs: number): void {
   // Each thread has its own performance.timeOrigin; the epoch time puts them on one clock.
   runStartMs = startEpochMs - performance.timeOrigin;
   clients = indices.map((index) => {
-    const targetIndex = targetOf(index, options.targets.length);
+    const targetIndex = targetOf(index, options.targets.length, options.addressBlock);
     const target = options.targets[targetIndex];
     return new ListenerClient(
       {

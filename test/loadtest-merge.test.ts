@@ -9,6 +9,7 @@ import { icecastConfigXml, ICECAST_LIMITS } from '../loadtest/bench/icecast-conf
 import { splitListeners } from '../loadtest/bench/tree-run.js';
 import { renderTreeSection } from '../loadtest/bench/tree-section.js';
 import { checkOptions, parseTarget, type LoadtestOptions } from '../loadtest/options.js';
+import { targetOf } from '../loadtest/plan.js';
 import type { ReportInput } from '../loadtest/report.js';
 import { mergeReportInputs, mergeReports } from '../loadtest/report-merge.js';
 import { targetCounts, tlsFigures } from '../loadtest/report-targets.js';
@@ -120,6 +121,16 @@ test('merging puts every process on the earliest clock, sums listeners and CPU, 
   // 300 ms + 200 ms of CPU over 30 s: 1.7 % of a core together.
   assert.equal(report.toolCpu.wholeRunPercent, 1.7);
   assert.throws(() => mergeReportInputs([first, { ...second, options: options({ targets: [B] }) }]), /different targets/);
+});
+
+test('three load processes of 10 listeners each give each of three targets 10: the turn starts at the address block', () => {
+  const perTarget = [0, 0, 0];
+  for (const block of [1, 2, 3]) for (let i = 0; i < 10; i++) perTarget[targetOf(i, 3, block)]++;
+  assert.deepEqual(perTarget, [10, 10, 10]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => targetOf(i, 2)),
+    [0, 1, 0, 1],
+  );
 });
 
 test('the bench splits listeners over load processes as evenly as they go', () => {
