@@ -36,8 +36,8 @@ function servers(raw: string): ServerName[] {
   return names as ServerName[];
 }
 
-function cpus(raw: string): string | undefined {
-  if (raw === 'any') return undefined;
+function cpus(raw: string): string {
+  if (raw === 'any') return raw;
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(raw)) throw new InvalidArgumentError('use a taskset CPU list (0, 1, 0-1) or "any"');
   return raw;
 }
@@ -159,8 +159,9 @@ async function main(): Promise<number> {
         windowS: f.seconds,
         bitrateKbps: 128,
         basePort: f.port,
-        serverCpus: f.serverCpus,
-        loadCpus: f.loadCpus,
+        // "any": no taskset (commander keeps a parser's undefined as no value, so the word is kept until here).
+        serverCpus: f.serverCpus === 'any' ? undefined : f.serverCpus,
+        loadCpus: f.loadCpus === 'any' ? undefined : f.loadCpus,
         tls,
         repoDir: REPO_DIR,
         outputBase: join(resultsDir, server),
