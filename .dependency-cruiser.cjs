@@ -40,6 +40,13 @@ module.exports = {
       to: { path: ['^relay/http/', '^ingest/', '^relay/metrics/(?!metrics\\.ts$)', '^relay/(cli|cli-values|relay-server)\\.ts$'] },
     },
     {
+      name: 'cluster-below-api',
+      comment: 'relay/cluster/ (peers, redirects, drain) is used by the routes and the servers; it uses the core only.',
+      severity: 'error',
+      from: { path: '^relay/cluster/' },
+      to: { path: ['^relay/(http|api|settings)/', '^ingest/', '^relay/metrics/(?!metrics\\.ts$)', '^relay/(cli|cli-values|relay-server)\\.ts$'] },
+    },
+    {
       name: 'ingest-below-servers',
       comment: 'The source side uses the core; the front door hands sources to it, never the other way round.',
       severity: 'error',

@@ -21,7 +21,7 @@ import { ChunkedCounter } from './chunked-counter.js';
 import type { Target } from './options.js';
 import { PlayerBuffer } from './player-buffer.js';
 import { ReadThrottle, slowReadBufferBytes } from './read-throttle.js';
-import { ResponseHeadReader } from './response-head.js';
+import { ResponseHeadReader } from '../relay/formats/response-head.js';
 import type { ListenerOutcome, ListenerResult, WorkerTally } from './worker-protocol.js';
 
 /** A listener with no 200 head this long after it started connecting has failed. */

@@ -261,8 +261,62 @@ export function addRelayOptions(command: Command): Command {
         ),
       )
       .addOption(opt('--tls-key <file>', 'PEM private key of the --tls-cert at the same position', 'RELAYCAST_TLS_KEY', collect))
+      // --- edges (issue 14) ---
+      .addOption(
+        opt(
+          '--origin <url>',
+          'be an edge: mirror every public mount of this origin on demand (http://HOST:PORT[/status-json.xsl|/status.json|/admin/streamlist.txt], user:password@ for the stream list); repeat for failover, in order',
+          'RELAYCAST_ORIGIN',
+          collect,
+        ),
+      )
+      .addOption(
+        opt(
+          '--origin-poll-ms <n>',
+          "how often an edge re-reads the origin's mount list (new mounts appear, removed ones go)",
+          'RELAYCAST_ORIGIN_POLL_MS',
+          integer(100, 3_600_000),
+          DEFAULTS.originPollMs,
+        ),
+      )
       .addOption(
         opt('--acme-webroot <dir>', 'serve /.well-known/acme-challenge/ from DIR (certbot --webroot -w DIR)', 'RELAYCAST_ACME_WEBROOT'),
+      )
+      // --- past one machine (issue 14): peers and draining ---
+      .addOption(
+        opt(
+          '--peer <url>',
+          'a peer relay (base URL, e.g. http://10.0.0.2:8000) new listeners may be sent to with a 302; repeat for more',
+          'RELAYCAST_PEER',
+          collect,
+        ),
+      )
+      .addOption(
+        opt(
+          '--peer-check-ms <n>',
+          "how often each peer's /status.json is read (its room, and whether it is draining)",
+          'RELAYCAST_PEER_CHECK_MS',
+          integer(100, 3_600_000),
+          DEFAULTS.peerCheckMs,
+        ),
+      )
+      .addOption(
+        opt(
+          '--redirect-over <n>',
+          'send new listeners to a peer with room once this relay has N listeners (0: only when full or draining)',
+          'RELAYCAST_REDIRECT_OVER',
+          count,
+          DEFAULTS.redirectOver,
+        ),
+      )
+      .addOption(
+        opt(
+          '--drain-deadline-ms <n>',
+          'how long a drain (POST /admin/drain, SIGUSR2) lets connected listeners stay before ending them',
+          'RELAYCAST_DRAIN_DEADLINE_MS',
+          ms,
+          DEFAULTS.drainDeadlineMs,
+        ),
       )
   );
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { pushFile } from '../ingest/push.js';
 import { registerLoadtestCommand } from '../loadtest/command.js';
 import { addRelayOptions, opt } from './cli-options.js';
+import { registerDrainCommand } from './cluster/drain-command.js';
 import { buildConfig, defaultLogFormat, type RelayConfig, type RelayConfigInput } from './config.js';
 import { RelayError } from './errors.js';
 import { capYoungGeneration } from './heap-tuning.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   relayCommand.hook('preAction', onRelayPreAction);
   registerConfigCommand(program, () => relayCommand);
 
+  registerDrainCommand(program);
   registerLoadtestCommand(program);
   return program;
 }
@@ -56,12 +58,18 @@ interface RelayFlags extends RelayConfigInput {
   stateDir?: string;
   tlsCert?: string[];
   tlsKey?: string[];
+  /** --peer, repeatable. */
+  peer?: string[];
+  /** --origin, repeated. */
+  origin?: string[];
 }
 
 function configFromFlags(flags: RelayFlags): Readonly<RelayConfig> {
-  const { tlsCert, tlsKey, ...rest } = flags;
+  const { tlsCert, tlsKey, peer, origin, ...rest } = flags;
   return buildConfig({
     ...rest,
+    peers: peer,
+    origins: origin,
     tlsCertFiles: tlsCert,
     tlsKeyFiles: tlsKey,
     logFormat: flags.logFormat ?? defaultLogFormat(process.stdout.isTTY === true),
@@ -130,6 +138,8 @@ async function runRelay(flags: RelayFlags, command: Command): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGUSR2 drains (relay/cluster/drain.ts); a SIGTERM after it still shuts down as ever.
+  process.on('SIGUSR2', () => relay.drain({ by: 'signal', signal: 'SIGUSR2' }));
   printReady(config, relay, log, kept);
 
   let reloadConfig: (() => void) | undefined;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { RelayError } from './errors.js';
 import { mountNameOf } from './formats/mount-name.js';
+import { parseOriginUrl } from './formats/origin-url.js';
 
 export type SlowPolicy = 'drop' | 'live';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -66,6 +67,20 @@ export interface RelayConfig {
   tlsKeyFiles: readonly string[];
   /** Directory certbot --webroot writes to; /.well-known/acme-challenge/ is served from it. */
   acmeWebroot: string | undefined;
+  // --- past one machine (issue 14) ---
+  /** Peers' base URLs (scheme://host[:port], no trailing slash) new listeners may be sent to with a 302. */
+  peers: readonly string[];
+  /** How often each peer's /status.json is read. */
+  peerCheckMs: number;
+  /** Send new listeners to a peer once this relay has this many (0: only when full or draining). */
+  redirectOver: number;
+  /** How long a drain lets connected listeners stay before they are ended. */
+  drainDeadlineMs: number;
+  // --- edges (issue 14) ---
+  /** --origin URLs in failover order; empty = not an edge. Valid per formats/origin-url.ts. */
+  origins: readonly string[];
+  /** How often an edge re-reads the origin's mount list. */
+  originPollMs: number;
 }
 
 /** Room in the ring beyond burst + lag for the source's staged frame and one write. */
@@ -97,6 +112,11 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   shoutcastMount: '/listen',
   metricsHost: '127.0.0.1',
+  peerCheckMs: 2000,
+  redirectOver: 0,
+  // Ten minutes: most listeners of a maintenance window leave on their own or follow a reconnect.
+  drainDeadlineMs: 600_000,
+  originPollMs: 5000,
 };
 
 /** Pretty on a terminal, JSON lines anywhere else (files, journald, Docker, log shippers). */
@@ -150,6 +170,12 @@ export function buildConfig(input: RelayConfigInput): Readonly<RelayConfig> {
     metricsPort: input.metricsPort,
     trustProxy: input.trustProxy ?? false,
     ...frontDoorOf(input),
+    peers: Object.freeze((input.peers ?? []).map(peerBaseUrl)),
+    peerCheckMs: input.peerCheckMs ?? DEFAULTS.peerCheckMs,
+    redirectOver: input.redirectOver ?? DEFAULTS.redirectOver,
+    drainDeadlineMs: input.drainDeadlineMs ?? DEFAULTS.drainDeadlineMs,
+    origins: Object.freeze([...(input.origins ?? [])]),
+    originPollMs: input.originPollMs ?? DEFAULTS.originPollMs,
   };
   validate(config);
   return Object.freeze(config);
@@ -170,11 +196,46 @@ function validate(c: RelayConfig): void {
   if (c.flushIntervalMs < 1 || c.flushIntervalMs > 1000) fail('--flush-interval-ms must be 1 to 1000');
   if (c.flushBytes < 1 || c.flushBytes > MAX_FLUSH_BYTES) fail(`--flush-bytes must be 1 to ${MAX_FLUSH_BYTES}`);
   if (c.sourcePassword.length < 1) fail('--source-password must not be empty');
+  validateOrigins(c, fail);
   try {
     mountNameOf(c.shoutcastMount);
   } catch {
     fail(`--shoutcast-mount ${JSON.stringify(c.shoutcastMount)} is not a mount; use a path like /listen`);
   }
+}
+
+/**
+ * A --peer as the base of a Location: http(s)://host[:port], nothing after it
+ * (a listener's own path and query are appended), no credentials (they would
+ * be handed to every redirected player).
+ */
+export function peerBaseUrl(raw: string): string {
+  const fail = (why: string): never => {
+    throw new RelayError('CONFIG_INVALID', `--peer ${JSON.stringify(raw.slice(0, 200))} ${why}; use a base URL like http://10.0.0.2:8000`);
+  };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('must be http:// or https://');
+  if (url.username || url.password) fail('must not carry credentials');
+  if (url.pathname !== '/' || url.search || url.hash) fail('must have no path, query or fragment');
+  return `${url.protocol}//${url.host}`;
+}
+
+// --- edges (issue 14) ---
+
+/** Each --origin parses (its own sentence when not), and none repeats. */
+function validateOrigins(c: RelayConfig, fail: (detail: string) => never): void {
+  const seen = new Set<string>();
+  for (const raw of c.origins) {
+    const { base } = parseOriginUrl(raw);
+    if (seen.has(base)) fail(`--origin ${base} is given twice; give each origin once, in failover order`);
+    seen.add(base);
+  }
+  if (c.originPollMs < 100 || c.originPollMs > 3_600_000) fail('--origin-poll-ms must be 100 to 3600000');
 }
 
 // --- front door and HTTPS (issue 15) ---

@@ -16,6 +16,7 @@ export const ERRORS = {
   BAD_HEADER: { status: 400, reason: 'malformed header line' },
   BAD_CHUNK: { status: 400, reason: 'malformed chunked body' },
   BAD_METADATA: { status: 400, reason: 'a title update needs mode=updinfo, a mount, and song (or artist and title)' },
+  BAD_DEADLINE: { status: 400, reason: 'deadline-ms must be a whole number of milliseconds, 0 to 86400000' },
   BAD_MOUNT: { status: 400, reason: 'mount names are /[A-Za-z0-9._~-]+ path segments, at most 256 bytes' },
   AUTH_REQUIRED: { status: 401, reason: 'source credentials missing or wrong' },
   AUTH_PROBE: { status: 401, reason: 'source credentials needed' },
@@ -40,11 +41,17 @@ export const ERRORS = {
   MOUNT_FULL: { status: 503, reason: 'mount has reached its listener limit' },
   SERVER_FULL: { status: 503, reason: 'server has reached its listener limit' },
   SHUTTING_DOWN: { status: 503, reason: 'server is shutting down' },
+  // A drain sends new listeners to a peer with room; with none, they are told to come back (Retry-After).
+  DRAINING: { status: 503, reason: 'this relay is draining and no peer has room; try again later' },
   // 503 with Retry-After, not Icecast's 403 "too many sources": the state passes when a mount goes, and
   // encoders (and alerts) read 403 as "forbidden" and stop, while a 503 is retried like MOUNT_FULL.
   MOUNT_LIMIT: { status: 503, reason: 'server has reached its mount limit (--max-mounts)' },
   AUTH_RATE_LIMITED: { status: 429, reason: 'too many failed logins from this address; try again later' },
   SOURCE_TIMEOUT: { status: 408, reason: 'source sent no data in time' },
+  // A pull relay's upstream (ingest/pull/): a failed attempt is logged and counted, never sent to a client...
+  UPSTREAM_FAILED: { status: 502, reason: "a relay mount's upstream failed" },
+  // ...and a listener of a relay mount whose upstream cannot be reached in time gets this.
+  UPSTREAM_UNAVAILABLE: { status: 503, reason: "this relay mount's upstream cannot be reached now" },
   INTERNAL: { status: 500, reason: 'internal error' },
   CONFIG_INVALID: { status: 0, reason: 'invalid configuration' },
 } as const satisfies Record<string, { status: number; reason: string }>;
@@ -76,6 +83,7 @@ function boundedDetail(detail: string): string {
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   204: 'No Content',
+  302: 'Found',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -87,6 +95,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported',
 };

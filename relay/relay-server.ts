@@ -3,7 +3,7 @@
 // player), the optional extra ports (--ingest-port: the same server;
 // --shoutcast-port; --uws-port: plain uWS; --tls-port: uWS over TLS;
 // --tls-ingest-port: our server under node:tls), the fan-out timer and the
-// cost sampler. close() is the graceful path: stop accepting, end listeners
+// cost sampler, the peer checks and the drain (relay/cluster/). close() is the graceful path: stop accepting, end listeners
 // and sources, let go.
 
 import type { Server, Socket } from 'node:net';
@@ -14,6 +14,7 @@ import type { RelayConfig } from './config.js';
 import type { StationSettings } from './core/mount-settings.js';
 import { stationSettings } from './settings/station.js';
 import { FileSources } from '../ingest/file-source.js';
+import { PullRelays, type PullSpec } from '../ingest/pull/pull-relays.js';
 import type { RelayContext } from './api/context.js';
 import { FanOut } from './core/fan-out.js';
 import { createListenerApp } from './http/uws-app.js';
@@ -24,7 +25,11 @@ import { MountSampler } from './metrics/mount-sampler.js';
 import { MountRegistry } from './core/mounts.js';
 import { Refusals } from './api/refusals.js';
 import { AuthLimiter } from './api/auth-limiter.js';
+import { Cluster } from './cluster/cluster.js';
+import type { DrainCause, DrainState } from './cluster/drain.js';
 import { listenExclusive, uws, type TemplatedApp, type us_listen_socket } from './http/uws.js';
+import { OriginPoller } from '../ingest/origin/origin-poller.js';
+import { parseOriginUrl } from './formats/origin-url.js';
 
 /** Lag samples and per-connection cost are taken this often. */
 const SAMPLE_INTERVAL_MS = 5000;
@@ -33,6 +38,8 @@ const SHUTDOWN_LINGER_MS = 250;
 
 export interface RunningRelay {
   readonly ctx: RelayContext;
+  /** The pull relays: the config's (`relay-url`), and an edge's origin mounts through sync('origin', ...). */
+  readonly pullRelays: PullRelays;
   /** The front door. */
   readonly port: number;
   /** Each optional port once bound; undefined when off. */
@@ -47,6 +54,8 @@ export interface RunningRelay {
   readonly tlsIngestPort: number | undefined;
   /** Re-reads the TLS certificates (SIGHUP); false when the new set was refused and the old one kept. */
   reloadTls(reason: string): Promise<boolean>;
+  /** Starts a drain (SIGUSR2; POST /admin/drain goes through ctx.cluster): new listeners go to peers. */
+  drain(cause: DrainCause): DrainState;
   /** Graceful: refuses new work, ends listeners and sources, closes the ports. */
   close(): Promise<void>;
 }
@@ -65,8 +74,23 @@ export async function startRelay(
   registry.onBeforeMove = (listener) => fanOut.flush(listener, listener.mount);
   const fileSources = new FileSources({ registry, metrics, log });
   fileSources.sync(fallbackFilesOf(station));
+  const pullRelays = new PullRelays({ registry, metrics, log, stallMs: config.sourceTimeoutMs });
+  registry.onHomeCount = (name, listeners) => pullRelays.onListeners(name, listeners);
+  pullRelays.sync('config', pullSpecsOf(station));
   const refusals = new Refusals(metrics, log);
-  const ctx: RelayContext = { config, registry, fanOut, metrics, refusals, authLimiter: new AuthLimiter(), log, control: {} };
+  const cluster = new Cluster(config, registry, metrics, log);
+  const ctx: RelayContext = {
+    config,
+    registry,
+    fanOut,
+    metrics,
+    refusals,
+    authLimiter: new AuthLimiter(),
+    log,
+    cluster,
+    control: {},
+    pullRelays,
+  };
   const sampler = new ConnectionCostSampler(metrics);
   const mountSampler = new MountSampler(registry, metrics);
 
@@ -114,7 +138,24 @@ export async function startRelay(
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
 
+  // An edge (--origin): the origin's public mounts, pulled on demand, learnt every --origin-poll-ms.
+  // Mounts the edge's own config lists (or refuses) stay the config's.
+  const origin =
+    config.origins.length === 0
+      ? undefined
+      : new OriginPoller({
+          origins: config.origins.map(parseOriginUrl),
+          pollMs: config.originPollMs,
+          target: pullRelays,
+          isLocal: (mount) => registry.station.listedMounts.includes(mount) || registry.station.forMount(mount) === undefined,
+          idleMs: () => registry.station.defaultMount.onDemandIdleMs,
+          metrics,
+          log,
+        });
+
   fanOut.start();
+  cluster.start();
+  origin?.start();
   const sampleTimer = setInterval(() => {
     fanOut.sample();
     sampler.sample(registry.listenerCount + registry.sourceCount);
@@ -125,6 +166,8 @@ export async function startRelay(
   function close(): Promise<void> {
     closing ??= (async () => {
       registry.stopAccepting();
+      cluster.stop();
+      origin?.stop();
       fileSources.stopAll();
       for (const socket of listenSockets) uws.us_listen_socket_close(socket);
       tls?.stopAccepting();
@@ -133,6 +176,8 @@ export async function startRelay(
       fanOut.tick(); // hand out what has arrived before ending the streams
       fanOut.stop();
       registry.closeAll('shutdown');
+      // After closeAll, so a relay mount's listeners end as `shutdown`, not as a source gone.
+      pullRelays.stopAll();
       // Sources were destroyed by closeAll (their sessions' stop signal); the rest are ended gracefully,
       // and a listener that stopped reading (it never takes the end) is let go after a moment.
       for (const socket of openSockets) socket.end();
@@ -152,9 +197,12 @@ export async function startRelay(
   const applyStation = (next: StationSettings) => {
     registry.applyStation(next);
     fileSources.sync(fallbackFilesOf(next));
+    pullRelays.sync('config', pullSpecsOf(next));
+    origin?.resync();
   };
   return {
     ctx,
+    pullRelays,
     port,
     ingestPort,
     shoutcastPort,
@@ -164,6 +212,7 @@ export async function startRelay(
     tlsIngestPort: tls?.tlsIngestPort,
     reloadTls: (reason) => (tls ? tls.reload(reason) : Promise.resolve(true)),
     applyStation,
+    drain: (cause) => cluster.drain.start(cause),
     close,
   };
 }
@@ -188,6 +237,17 @@ function listenNet(server: Server, host: string, port: number, what: string): Pr
       resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
+}
+
+/** Every listed mount with a `relay-url`: what the config's pull relays are. */
+function pullSpecsOf(station: StationSettings): PullSpec[] {
+  const specs: PullSpec[] = [];
+  for (const name of station.listedMounts) {
+    const settings = station.forMount(name);
+    if (!settings?.relayUrls?.length) continue;
+    specs.push({ mount: name, urls: settings.relayUrls, onDemand: settings.onDemand, idleMs: settings.onDemandIdleMs });
+  }
+  return specs;
 }
 
 /** Every listed mount's fallback file: mount name -> path. */

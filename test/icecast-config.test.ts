@@ -140,3 +140,23 @@ describe('station settings', () => {
     assert.equal(station.forMount('/elsewhere'), undefined);
   });
 });
+
+describe('icecast.xml <relay>', () => {
+  const RELAY_XML = `<icecast>
+  <relay><server>10.0.0.5</server><port>8000</port><mount>/live</mount><local-mount>/mirror</local-mount>
+    <username>relay</username><password>relay-secret</password><on-demand>1</on-demand><relay-shoutcast-metadata>1</relay-shoutcast-metadata></relay>
+  <relay><server>radio.example.org</server><mount>/;</mount><local-mount>/sc</local-mount></relay>
+</icecast>`;
+
+  test('each <relay> becomes its local mount relay-url (credentials in the URL) and on-demand; the password is not listed', () => {
+    const { config, imported } = convertIcecastXml(RELAY_XML, 'relay.xml', OPTIONS);
+    assert.deepEqual(config.mounts['/mirror'], { 'relay-url': 'http://relay:relay-secret@10.0.0.5:8000/live', 'on-demand': true });
+    assert.deepEqual(config.mounts['/sc'], { 'relay-url': 'http://radio.example.org:80/;' });
+    assert.ok(imported.ignored.some((line) => line.startsWith('<relay> #1 <relay-shoutcast-metadata>: relaycast always asks')));
+    for (const line of imported.read) assert.doesNotMatch(line, /relay-secret/);
+    const station = stationSettings(config, buildConfig({ sourcePassword: 'x' }));
+    assert.deepEqual(station.forMount('/mirror')?.relayUrls, ['http://relay:relay-secret@10.0.0.5:8000/live']);
+    assert.equal(station.forMount('/mirror')?.onDemand, true);
+    assert.equal(station.forMount('/mirror')?.onDemandIdleMs, 10_000);
+  });
+});

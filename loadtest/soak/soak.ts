@@ -13,8 +13,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseRssKb } from '../bench/proc-stats.js';
+import { CLI, type RelayChild, startRelayChild } from './relay-child.js';
 
-const CLI = fileURLToPath(new URL('../../relay/cli.js', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../../samples/tone-128k.mp3', import.meta.url));
 const PASSWORD = 'soak-source-pw';
 const MOUNT = '/soak';
@@ -45,42 +45,8 @@ const reconnectMs = Number(values['reconnect-minutes']) * 60_000;
 const sampleMs = Number(values['sample-seconds']) * 1000;
 const titleMs = Number(values['title-seconds']) * 1000;
 
-function startRelay(): Promise<{ child: ChildProcess; port: number; ingestPort: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'relay',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--ingest-port',
-      '0',
-      '--source-password',
-      PASSWORD,
-      '--admin-password',
-      'soak-admin-pw',
-      '--log-format',
-      'json',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    let text: string | undefined = '';
-    // The ports come from the "relay ready" line; after it the log is read and dropped (the soak watches metrics).
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (text === undefined) return;
-      text += chunk;
-      const ready = text.split('\n').find((line) => line.includes('"relay ready"'));
-      if (ready) {
-        text = undefined;
-        const event = JSON.parse(ready) as { port: number; ingestPort: number };
-        resolve({ child, port: event.port, ingestPort: event.ingestPort });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`relay exited with ${code} before it was ready`)));
-  });
+function startRelay(): Promise<RelayChild> {
+  return startRelayChild(PASSWORD, ['--admin-password', 'soak-admin-pw']);
 }
 
 function startSource(ingestPort: number): ChildProcess {

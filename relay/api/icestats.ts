@@ -5,7 +5,9 @@
 // object ends in "dummy": null (an artefact of Icecast's XSL); dates come
 // twice, RFC 822 style and ISO 8601 with a +hhmm offset; listeners,
 // listener_peak and bitrate are numbers; fields the source never gave
-// (genre, title, ...) are left out, as Icecast leaves them out.
+// (genre, title, ...) are left out, as Icecast leaves them out. Four
+// fields of our own sit beside Icecast's at the top (listeners,
+// max_listeners, redirect_over, draining): what a peer or an edge reads.
 
 import type { MountStatus, StatusReport } from './status-report.js';
 import { PROCESS_STARTED_AT_MS } from './status-report.js';
@@ -22,6 +24,11 @@ export interface IcecastStats {
     server_id: string;
     server_start: string;
     server_start_iso8601: string;
+    /** Not Icecast's: relaycast's room for peers (status.json's server fields), ignored by Icecast readers. */
+    listeners: number;
+    max_listeners: number;
+    redirect_over: number;
+    draining: boolean;
     source?: IcecastSource | IcecastSource[];
   };
 }
@@ -36,6 +43,10 @@ export function icecastStats(report: StatusReport, host: string): IcecastStats {
     server_id: `relaycast ${report.server.version}`,
     server_start: rfc822(PROCESS_STARTED_AT_MS),
     server_start_iso8601: iso8601(PROCESS_STARTED_AT_MS),
+    listeners: report.server.listeners,
+    max_listeners: report.server.maxListeners,
+    redirect_over: report.server.redirectOver,
+    draining: report.server.draining,
   };
   if (sources.length === 1) icestats.source = sources[0];
   else if (sources.length > 1) icestats.source = sources;

@@ -46,9 +46,12 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
     case FAVICON_PATH:
       return ok(FAVICON_CONTENT_TYPE, FAVICON_SVG, [['Cache-Control', FAVICON_CACHE_CONTROL]]);
     case '/status.json':
-      return json(statusReport(ctx.registry, baseUrlOf(ctx, req)), [NO_CACHE, ANY_ORIGIN]);
+      return json(statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom), [NO_CACHE, ANY_ORIGIN]);
     case '/status-json.xsl':
-      return json(icecastStats(statusReport(ctx.registry, baseUrlOf(ctx, req)), hostOf(req).replace(/:\d+$/, '')), [NO_CACHE, ANY_ORIGIN]);
+      return json(icecastStats(statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom), hostOf(req).replace(/:\d+$/, '')), [
+        NO_CACHE,
+        ANY_ORIGIN,
+      ]);
     case '/admin/listeners': {
       requireAdmin(ctx, req);
       const only = req.query.get('mount') ?? undefined;
@@ -60,6 +63,13 @@ export function answerInfo(ctx: RelayContext, req: InfoRequest): InfoAnswer | un
           .map((m) => [m.name, { hidden: m.settings?.hidden ?? false, ...settingsOf(m) }]),
       );
       return json({ listeners, mounts }, [NO_CACHE]);
+    }
+    case '/admin/streamlist.txt': {
+      // Icecast's list for relays (its relay user; here user admin): one public mount per line,
+      // CRLF as Icecast 2.4 writes it, hidden mounts left out; what an edge's --origin may read.
+      requireAdmin(ctx, req);
+      const lines = statusReport(ctx.registry, baseUrlOf(ctx, req), ctx.cluster.serverRoom).mounts.map((m) => `${m.mount}\r\n`);
+      return ok('text/plain; charset=utf-8', lines.join(''), [NO_CACHE]);
     }
     case '/admin/killclient': {
       requireAdmin(ctx, req);

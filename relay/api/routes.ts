@@ -7,6 +7,7 @@
 import { adminRoleOf } from './admin-auth.js';
 import type { RelayContext } from './context.js';
 import { CORS_HEADERS, PREFLIGHT_HEADERS } from './cors.js';
+import { drainAnswer, readyAnswer } from './drain-routes.js';
 import { RelayError } from '../errors.js';
 import { answerInfo, type InfoAnswer } from './info-routes.js';
 import { handleTitleRequest, TITLE_OK_HEADERS, TITLE_OK_XML, TITLE_PATHS } from './title-request.js';
@@ -42,10 +43,15 @@ const FAULT_PATH = process.env.RELAYCAST_TEST_FAULT_PATH;
 export function answerApi(ctx: RelayContext, req: ApiRequest): ApiAnswer | undefined {
   if (req.method === 'OPTIONS') return { status: 204, headers: [...PREFLIGHT_HEADERS], body: '' };
   if (req.method === 'POST' && req.path === '/admin/reload') return reloadConfig(ctx, req);
+  if (req.method === 'POST' && req.path === '/admin/drain') {
+    return drainAnswer(ctx, { query: req.query, authorization: req.header('authorization'), remote: req.remote });
+  }
   if (req.method !== 'GET') return undefined;
   if (req.path === FAULT_PATH) throw new Error(`planted fault at ${FAULT_PATH}`);
   // For container health checks: answers while the event loop runs.
   if (req.path === '/healthz') return { status: 200, headers: [['Content-Type', 'text/plain']], body: 'ok\n' };
+  // For load balancers and Kubernetes: 503 from the first moment of a drain.
+  if (req.path === '/readyz') return readyAnswer(ctx);
   if (TITLE_PATHS.has(req.path)) {
     handleTitleRequest(ctx, { path: req.path, query: req.query, authorization: req.header('authorization'), remote: req.remote });
     return { status: 200, headers: [...TITLE_OK_HEADERS], body: TITLE_OK_XML };

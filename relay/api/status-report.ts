@@ -1,6 +1,7 @@
 // What /status.json says: every mount (always an array, empty when none),
 // its listeners, peak, source info, content type, bitrate, current title,
-// stream start and bytes in and out. relay/api/status.schema.json describes
+// stream start and bytes in and out; at server level, what a peer needs to
+// judge this relay's room (listeners, limits, draining). relay/api/status.schema.json describes
 // it; a test validates real answers against that schema, so change both
 // together. It is public, like Icecast's status page: no addresses of
 // sources or listeners (those are on /admin/listeners).
@@ -60,6 +61,12 @@ export interface StatusReport {
     uptimeSeconds: number;
     listeners: number;
     sources: number;
+    /** What a peer needs to judge this relay's room (relay/cluster/peer-room.ts): --max-listeners (0 = none), */
+    maxListeners: number;
+    /** --redirect-over (0 = none), */
+    redirectOver: number;
+    /** and whether it is draining (then it has no room). */
+    draining: boolean;
   };
   mounts: MountStatus[];
 }
@@ -68,7 +75,12 @@ export interface StatusReport {
 export const PROCESS_STARTED_AT_MS = Math.round(Date.now() - process.uptime() * 1000);
 
 /** `baseUrl` is scheme://host[:port] as the client addressed us, for each mount's listen URL. */
-export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = Date.now()): StatusReport {
+export function statusReport(
+  registry: MountRegistry,
+  baseUrl: string,
+  room: { maxListeners: number; redirectOver: number; draining: boolean },
+  nowMs = Date.now(),
+): StatusReport {
   // A hidden mount (config `hidden: true`) plays but is not listed.
   const mounts = [...registry.mounts.values()]
     .filter((m) => !m.settings?.hidden)
@@ -85,6 +97,9 @@ export function statusReport(registry: MountRegistry, baseUrl: string, nowMs = D
       uptimeSeconds: Math.round((nowMs - PROCESS_STARTED_AT_MS) / 1000),
       listeners: registry.listenerCount,
       sources: registry.sourceCount,
+      maxListeners: room.maxListeners,
+      redirectOver: room.redirectOver,
+      draining: room.draining,
     },
     mounts,
   };

@@ -2,5 +2,6 @@
 // of relaycast_listener_disconnects_total. A leaf, so the metrics registry can
 // list the reasons without importing the listener.
 
-export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown' | 'admin';
-export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown', 'admin'];
+// `drain`: ended cleanly when a drain's deadline passed (relay/cluster/drain.ts).
+export type DisconnectReason = 'client' | 'slow' | 'source_gone' | 'limit' | 'shutdown' | 'admin' | 'drain';
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = ['client', 'slow', 'source_gone', 'limit', 'shutdown', 'admin', 'drain'];

@@ -10,6 +10,11 @@
 // bitrates the interval bounds the delay; a fast source (a relay of a relay,
 // a benchmark's unlimited feed) is flushed at the pace it arrives.
 //
+// A listener that has received nothing yet (it joined an empty ring: an
+// on-demand relay's first listener, before the upstream's first byte) is not
+// held to those rules: the next commit sends it what arrived, on the next
+// turn, so its first byte follows the source's within milliseconds.
+//
 // A flush writes a big mount's listeners in slices, one slice per turn of the
 // event loop, so that new listeners are answered within milliseconds even
 // while thousands of others are being written to.
@@ -69,9 +74,15 @@ export class FanOut {
    */
   onIngest(mount: Mount<Listener>, bytes: number): boolean {
     mount.unflushedBytes += bytes;
+    if (mount.awaitingFirstByte.size > 0) this.sendFirstBytes(mount);
     if (mount.unflushedBytes < this.config.flushBytes) return false;
     this.due.add(mount);
     return true;
+  }
+
+  private sendFirstBytes(mount: Mount<Listener>): void {
+    for (const listener of mount.awaitingFirstByte) if (!listener.closed) this.bursts.add(listener);
+    mount.awaitingFirstByte.clear();
   }
 
   start(): void {
@@ -145,6 +156,8 @@ export class FanOut {
     if (written > 0 && !listener.firstByteSent) {
       listener.firstByteSent = true;
       this.metrics.firstByte.observe({ mount: mount.name }, (performance.now() - listener.meta.acceptedAtMs) / 1000);
+    } else if (written === 0 && !listener.firstByteSent && !listener.blocked && !listener.closed) {
+      mount.awaitingFirstByte.add(listener);
     }
     if (count && written > 0) this.metrics.bytesOut.inc({ mount: mount.name }, written);
     if (!listener.closed && ring.head - listener.pos > (mount.settings?.maxLagBytes ?? this.config.maxLagBytes))

@@ -38,6 +38,12 @@ export interface MountSettings {
   introFile: string | undefined;
   /** That file's frames, loaded once and shared by every listener. */
   intro: MountIntro | undefined;
+  /** A pull relay's upstream URLs, tried in order (ingest/pull/); undefined = not a relay mount. */
+  relayUrls: readonly string[] | undefined;
+  /** A relay mount pulls only while it has listeners. */
+  onDemand: boolean;
+  /** How long after an on-demand relay's last listener leaves its pull stops. */
+  onDemandIdleMs: number;
 }
 
 export interface MountIntro {

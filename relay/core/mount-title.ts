@@ -1,6 +1,6 @@
 // Changing a mount's "now playing": the one place a title is set, whether it
 // came from /admin/metadata, SHOUTcast's admin.cgi, a source's inline ICY
-// metadata or an Ogg stream's comment header. It sanitizes and fits the
+// metadata, a pull relay's upstream or an Ogg stream's comment header. It sanitizes and fits the
 // title (relay/icy-metadata.ts), builds the ICY block once for every listener
 // to share, logs the change once and counts it. Setting the title it already
 // has changes nothing, so listeners keep getting the one-byte "unchanged"
@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Mount } from './mount.js';
 
 /** Where a title came from, for the log. */
-export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy' | 'file-tags' | 'ogg-comments';
+export type TitleVia = 'admin/metadata' | 'admin.cgi' | 'inline-icy' | 'file-tags' | 'ogg-comments' | 'relay';
 
 /** Sets the title; true when it changed. */
 export function updateMountTitle(

@@ -37,6 +37,8 @@ export class Mount<L = unknown> {
   readonly index: FrameIndex;
   readonly writer: RingWriter | OggRingWriter | WebmRingWriter;
   readonly listeners = new Set<L>();
+  /** Listeners attached while the ring had nothing for them (a relay's first bytes not in yet): sent to at the next commit. */
+  readonly awaitingFirstByte = new Set<L>();
   hasSource = false;
   sourceRemote = '';
   graceTimer: NodeJS.Timeout | undefined;

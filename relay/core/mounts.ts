@@ -56,6 +56,10 @@ export class MountRegistry {
   private accepting = true;
   /** Called before a listener moves to another mount (fan-out hands it the rest of the old one). */
   onBeforeMove: ((listener: Listener) => void) | undefined;
+  /** Called when the number of mount name `name`'s own listeners changed (pull relays start and stop on it). */
+  onHomeCount: ((name: string, listeners: number) => void) | undefined;
+  /** Mounts whose grace after a source leaves is at least this long (a pull relay reconnecting). */
+  private readonly minGraceMs = new Map<string, number>();
   /** Called with the bytes each source write made visible; true asks the source to pause. */
   onCommitted: ((mount: Mount<Listener>, bytes: number) => boolean) | undefined;
 
@@ -115,6 +119,26 @@ export class MountRegistry {
       mount.info = withOverrides(mount.sourceInfo, settings);
       this.metrics.mountMaxListeners.set({ mount: mount.name }, settings.maxListeners);
     }
+  }
+
+  /** Own listeners of mount name `name` now (wherever they hear). */
+  homeSize(name: string): number {
+    return this.homes.get(name)?.size ?? 0;
+  }
+
+  /** Whether a listener of `name` would hear its fallback chain now (one of its links has audio). */
+  hasFallbackFor(name: string): boolean {
+    return this.fallbacks.targetFor(name) !== undefined;
+  }
+
+  /**
+   * A pull relay's listeners wait through its reconnects: the grace after its
+   * source leaves is at least `graceMs` (undefined: the mount's own again).
+   * Kept apart from the settings so that a reload does not undo it.
+   */
+  setMinGrace(name: string, graceMs: number | undefined): void {
+    if (graceMs === undefined) this.minGraceMs.delete(name);
+    else this.minGraceMs.set(name, graceMs);
   }
 
   /** Takes a mount for a source, or refuses with MOUNT_BUSY / MOUNT_LIMIT / BAD_HEADER (Content-Type) / SHUTTING_DOWN. */
@@ -235,7 +259,8 @@ export class MountRegistry {
     mount.hasSource = false;
     // A mount removed meanwhile (shutdown) has no series left to set, and must not get them back.
     if (this.mounts.get(mount.name) === mount) this.metrics.sourceConnected.set({ mount: mount.name }, 0);
-    const graceMs = this.accepting ? (mount.settings?.sourceGraceMs ?? this.config.sourceGraceMs) : 0;
+    const ownGraceMs = mount.settings?.sourceGraceMs ?? this.config.sourceGraceMs;
+    const graceMs = this.accepting ? Math.max(ownGraceMs, this.minGraceMs.get(mount.name) ?? 0) : 0;
     this.log.info({ mount: mount.name, listeners: mount.listeners.size, graceMs }, 'source disconnected');
     if (graceMs === 0 || mount.listeners.size === 0) {
       this.leave(mount);
@@ -326,6 +351,7 @@ export class MountRegistry {
       this.metrics.listenerPeak.set({ mount: name }, home.size);
     }
     this.updateGauges(name);
+    this.onHomeCount?.(name, home.size);
     this.metrics.listenerConnects.inc({ mount: name });
     this.metrics.burst.observe({ mount: name }, mount.ring.head - listener.pos);
     this.log.info(
@@ -358,6 +384,7 @@ export class MountRegistry {
   private readonly onListenerClose = (listener: Listener, reason: DisconnectReason): void => {
     const mount = listener.mount;
     if (!mount.listeners.delete(listener)) return;
+    mount.awaitingFirstByte.delete(listener);
     const name = listener.homeName;
     const home = this.homes.get(name);
     home?.delete(listener);
@@ -365,6 +392,7 @@ export class MountRegistry {
     if (home?.size === 0) this.homes.delete(name);
     this.listenerTotal--;
     this.updateGauges(name);
+    this.onHomeCount?.(name, home?.size ?? 0);
     this.metrics.listenerDisconnects.inc({ mount: name, reason });
     const seconds = Math.round(performance.now() - listener.meta.acceptedAtMs) / 1000;
     this.metrics.session.observe({ mount: name }, seconds);

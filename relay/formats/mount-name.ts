@@ -7,7 +7,7 @@ import { RelayError } from '../errors.js';
 /** Longest mount name: each name labels metric series and is repeated in status pages, so it stays short. */
 export const MAX_MOUNT_NAME_BYTES = 256;
 const MOUNT_PATTERN = /^(\/[A-Za-z0-9._~-]+)+$/;
-const RESERVED_EXACT = new Set(['/metrics', '/admin', '/admin.cgi', '/favicon.ico', '/healthz']);
+const RESERVED_EXACT = new Set(['/metrics', '/admin', '/admin.cgi', '/favicon.ico', '/healthz', '/readyz']);
 const RESERVED_PREFIXES = ['/admin/', '/status', '/metrics/'];
 
 export function isReservedPath(path: string): boolean {

@@ -221,6 +221,12 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     throw new RelayError('MOUNT_NOT_FOUND', head.target.slice(0, 80));
   }
   const version = replyVersion(head.version);
+  // Full, at --redirect-over or draining: a peer with room gets this listener (relay/cluster/cluster.ts).
+  const redirect = ctx.cluster.redirectFor(head.target);
+  if (redirect) {
+    send(socket, version, head.method === 'HEAD' ? { ...redirect, body: '' } : redirect);
+    return;
+  }
   if (head.method === 'HEAD') {
     const mount = ctx.registry.get(name);
     if (!mount) throw new RelayError('MOUNT_NOT_FOUND', name);
@@ -228,6 +234,27 @@ function acceptListener(ctx: RelayContext, socket: Socket, head: RequestHead, wh
     send(socket, version, { status: 200, headers: streamHeaders(mount, icy ? ICY_METAINT : undefined), body: '' });
     return;
   }
+  // A relay mount with no source (an on-demand relay nobody listens to yet) is pulled first.
+  const waiting = ctx.registry.get(name)?.hasSource ? undefined : ctx.pullRelays?.whenLive(name);
+  if (!waiting) {
+    admitListener(ctx, socket, head, where, name, acceptedAtMs);
+    return;
+  }
+  waiting.then(
+    () => {
+      if (socket.destroyed) return;
+      try {
+        admitListener(ctx, socket, head, where, name, acceptedAtMs);
+      } catch (err) {
+        refuse(ctx, socket, head.version, err, where);
+      }
+    },
+    (err: unknown) => refuse(ctx, socket, head.version, err, where),
+  );
+}
+
+function admitListener(ctx: RelayContext, socket: Socket, head: RequestHead, where: Where, name: string, acceptedAtMs: number): void {
+  const version = replyVersion(head.version);
   const listener = ctx.registry.addListener(name, {
     remoteAddress: clientAddress(
       { socketAddress: where.remote, forwardedFor: head.headers.get('x-forwarded-for'), proxied: where.proxied },

@@ -33,6 +33,7 @@ export function registerListenerRoutes(ctx: RelayContext, app: TemplatedApp, por
   app.get('/metrics', (res, req) => serveMetrics(ctx, res, req, port));
   app.options('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.post('/admin/reload', (res, req) => serveRequest(ctx, res, req, port));
+  app.post('/admin/drain', (res, req) => serveRequest(ctx, res, req, port));
   app.get('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.head('/*', (res, req) => serveRequest(ctx, res, req, port));
   app.any('/*', (res, req) => {
@@ -106,6 +107,21 @@ function serveListener(
     refuse(ctx, res, req, new RelayError('MOUNT_NOT_FOUND', req.getUrl().slice(0, 80)), port);
     return;
   }
+  // Full, at --redirect-over or draining: a peer with room gets this listener (relay/cluster/cluster.ts).
+  try {
+    const query = req.getQuery();
+    const redirect = ctx.cluster.redirectFor(query ? `${req.getUrl()}?${query}` : req.getUrl());
+    if (redirect) {
+      res.writeStatus(statusLine(redirect.status));
+      for (const [k, v] of redirect.headers) res.writeHeader(k, v);
+      if (headOnly) res.endWithoutBody();
+      else res.end(redirect.body);
+      return;
+    }
+  } catch (err) {
+    refuse(ctx, res, req, err, port);
+    return;
+  }
   const mount = ctx.registry.get(name);
   const icyMetaData = req.getHeader('icy-metadata');
   if (headOnly) {
@@ -119,16 +135,59 @@ function serveListener(
     res.endWithoutBody();
     return;
   }
+  const meta = {
+    remoteAddress: listenerAddress(ctx, res, req),
+    userAgent: req.getHeader('user-agent'),
+    acceptedAtMs,
+    transport: 'uws' as const,
+  };
+  // req is only valid in this call: everything the answer needs is copied here, for a wait below.
+  const admission: Admission = { name, meta, icyMetaData, method: 'GET', target: req.getUrl() };
+  // A relay mount with no source (an on-demand relay nobody listens to yet) is pulled first.
+  const waiting = mount?.hasSource ? undefined : ctx.pullRelays?.whenLive(name);
+  if (!waiting) {
+    admitListener(ctx, res, admission, port);
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  waiting.then(
+    () => {
+      if (!aborted) res.cork(() => admitListener(ctx, res, admission, port));
+    },
+    (err: unknown) => {
+      if (aborted) {
+        ctx.refusals.record(err, { remote: admission.meta.remoteAddress, method: admission.method, target: admission.target, port });
+        return;
+      }
+      res.cork(() => refuseCopied(ctx, res, admission, err, port));
+    },
+  );
+}
+
+interface Admission {
+  name: string;
+  meta: { remoteAddress: string; userAgent: string; acceptedAtMs: number; transport: 'uws' };
+  icyMetaData: string;
+  method: string;
+  target: string;
+}
+
+/** refuse() for a request whose HttpRequest is gone (after waiting for a relay's upstream). */
+function refuseCopied(ctx: RelayContext, res: HttpResponse, a: Admission, thrown: unknown, port: UwsPort): void {
+  const err: RelayError = ctx.refusals.record(thrown, { remote: remoteOf(res), method: a.method, target: a.target, port });
+  send(res, refusalAnswer(err, ALLOW));
+}
+
+function admitListener(ctx: RelayContext, res: HttpResponse, a: Admission, port: UwsPort): void {
+  const { name, icyMetaData } = a;
   let listener: Listener;
   try {
-    listener = ctx.registry.addListener(name, {
-      remoteAddress: listenerAddress(ctx, res, req),
-      userAgent: req.getHeader('user-agent'),
-      acceptedAtMs,
-      transport: 'uws',
-    });
+    listener = ctx.registry.addListener(name, a.meta);
   } catch (err) {
-    refuse(ctx, res, req, err, port);
+    refuseCopied(ctx, res, a, err, port);
     return;
   }
   // Range (players send bytes=0-) is ignored: a live stream is always sent whole, with 200.

@@ -62,7 +62,7 @@ export class Metrics {
   readonly listenerConnects = this.counter('relaycast_listener_connects_total', 'Listeners accepted.', ['mount']);
   readonly listenerDisconnects = this.counter(
     'relaycast_listener_disconnects_total',
-    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown, admin.',
+    'Listeners gone, by reason: client, slow, source_gone, limit, shutdown, admin, drain.',
     ['mount', 'reason'],
   );
   readonly slowListeners = this.counter(
@@ -74,6 +74,19 @@ export class Metrics {
   readonly bytesIn = this.counter('relaycast_source_received_bytes_total', 'Stream bytes received from sources.', ['mount']);
   readonly sourceConnected = this.gauge('relaycast_source_connected', '1 while the mount has a source.', ['mount']);
   readonly sourceConnects = this.counter('relaycast_source_connects_total', 'Sources accepted.', ['mount']);
+  // Pull relays (ingest/pull/): these series live as long as the relay is configured, not as long as
+  // its mount, since a relay that cannot connect has no mount; initPull/removePull keep them.
+  readonly pullConnects = this.counter(
+    'relaycast_pull_connects_total',
+    'Connections a relay mount made to its upstream that answered with audio.',
+    ['mount'],
+  );
+  readonly pullFailures = this.counter(
+    'relaycast_pull_failures_total',
+    "A relay mount's failed or ended upstream connections, by reason: connect, timeout, status, redirect, not_audio, bad_response, stall, ended, busy.",
+    ['mount', 'reason'],
+  );
+  readonly pullConnected = this.gauge('relaycast_pull_connected', '1 while the relay mount is connected to an upstream.', ['mount']);
   readonly titleUpdates = this.counter(
     'relaycast_title_updates_total',
     'Title updates accepted (admin/metadata, admin.cgi, inline ICY, Ogg comment headers).',
@@ -114,6 +127,13 @@ export class Metrics {
     'Memory allocated to the rings of all mounts together (each mount, including one in its grace, holds --buffer-bytes).',
   );
   readonly mounts = this.gauge('relaycast_mounts', 'Mounts that exist now, with or without a source (at most --max-mounts).');
+  // --- an edge's origin (issue 14): ingest/origin/ ---
+  readonly originMounts = this.gauge(
+    'relaycast_origin_mounts',
+    "Origin mounts this edge mirrors now (the origin's list less the edge's own config mounts).",
+  );
+  readonly originUp = this.gauge('relaycast_origin_up', "1 when this origin's last mount-list poll worked, 0 when it failed.", ['origin']);
+  readonly originPolls = this.counter('relaycast_origin_polls_total', "Polls of an origin's mount list, by result.", ['origin', 'result']);
   readonly buildInfo = this.gauge('relaycast_build_info', 'Always 1; labels say which relaycast and which Node.js run.', [
     'version',
     'node',
@@ -129,6 +149,20 @@ export class Metrics {
   readonly baselineMemory = this.gauge(
     'relaycast_idle_resident_memory_bytes',
     'Resident memory measured at start-up, before any connection.',
+  );
+
+  // --- past one machine (issue 14): peers, redirects, drain ---
+  readonly draining = this.gauge('relaycast_draining', '1 from the start of a drain (POST /admin/drain, SIGUSR2), else 0.');
+  readonly drainListenersRemaining = this.gauge(
+    'relaycast_drain_listeners_remaining',
+    'While draining: listeners still connected (0 when not draining).',
+  );
+  readonly redirects = this.counter('relaycast_redirects_total', 'New listeners sent to a peer with a 302, by peer base URL.', ['peer']);
+  readonly peerUp = this.gauge('relaycast_peer_up', "1 when the peer's last status check answered, else 0.", ['peer']);
+  readonly peerRoom = this.gauge(
+    'relaycast_peer_room_listeners',
+    'Listeners the peer has room for as last checked (0 when down, full or draining; +Inf with no limit).',
+    ['peer'],
   );
 
   constructor() {
@@ -195,6 +229,20 @@ export class Metrics {
     this.firstByte.remove({ mount });
     this.burst.remove({ mount });
     this.session.remove({ mount });
+  }
+
+  /** A relay's series at zero, from the moment it is configured. */
+  initPull(mount: string, reasons: readonly string[]): void {
+    this.pullConnects.inc({ mount }, 0);
+    for (const reason of reasons) this.pullFailures.inc({ mount, reason }, 0);
+    this.pullConnected.set({ mount }, 0);
+  }
+
+  /** A relay the config no longer has: its series go. */
+  removePull(mount: string, reasons: readonly string[]): void {
+    this.pullConnects.remove({ mount });
+    for (const reason of reasons) this.pullFailures.remove({ mount, reason });
+    this.pullConnected.remove({ mount });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): client.Gauge<L> {

@@ -4,6 +4,7 @@
 // ignored with the reason; passwords are listed as set, never shown.
 
 import { XMLParser } from 'fast-xml-parser';
+import { redactSecrets } from '../formats/redact.js';
 
 export interface IcecastImport {
   /** Shaped like a relaycast.yaml: long flag names, `mounts`, `default-mount`. */
@@ -34,13 +35,12 @@ const IGNORED: Record<string, string> = {
   security: 'run relaycast under systemd or a container instead of chroot/changeowner',
   directory: 'YP directory listings are not sent',
   'http-headers': 'relaycast sends its own CORS headers (Access-Control-Allow-Origin: *) on every port',
-  relay: 'pull relays are not built yet',
-  'master-server': 'pull relays are not built yet',
-  'master-server-port': 'pull relays are not built yet',
-  'master-update-interval': 'pull relays are not built yet',
-  'master-username': 'pull relays are not built yet',
-  'master-password': 'pull relays are not built yet',
-  'relays-on-demand': 'pull relays are not built yet',
+  'master-server': "list the master's mounts as <relay>s (relay-url), or run an edge with --origin",
+  'master-server-port': "list the master's mounts as <relay>s (relay-url), or run an edge with --origin",
+  'master-update-interval': 'an edge re-reads its origin every --origin-poll-ms',
+  'master-username': 'put the credentials in each relay-url (http://user:password@host/mount)',
+  'master-password': 'put the credentials in each relay-url (http://user:password@host/mount)',
+  'relays-on-demand': 'set on-demand on each relayed mount',
   'server-id': 'relaycast names itself',
 };
 
@@ -112,7 +112,8 @@ export function importIcecastXml(text: string, knownFlags: ReadonlySet<string>):
     node[path[path.length - 1]] = value;
     const name = path.join('.');
     out.origins.set(name, from);
-    out.read.push(`${from} -> ${name}: ${SECRET.test(name) ? '(set)' : JSON.stringify(value)}`);
+    // A relay-url may hold user:password@: masked like every other secret.
+    out.read.push(`${from} -> ${name}: ${SECRET.test(name) ? '(set)' : redactSecrets(JSON.stringify(value))}`);
   };
   const flag = (setting: string, value: unknown, from: string) => {
     if (knownFlags.has(setting)) set([setting], value, from);
@@ -135,6 +136,9 @@ export function importIcecastXml(text: string, knownFlags: ReadonlySet<string>):
         break;
       case 'mount':
         for (const mount of value as Node[]) readMount(mount, set, out);
+        break;
+      case 'relay':
+        for (const [i, relay] of (value as Node[]).entries()) readRelay(relay, i, set, out);
         break;
       case 'paths':
         readPaths(value as Node, flag, out);
@@ -170,7 +174,7 @@ function readAuthentication(auth: Node, flag: Flag, out: IcecastImport): void {
     else if (name === 'admin-user' && String(raw) === 'admin') continue;
     else if (name === 'admin-user') out.ignored.push(`<authentication><admin-user>: the admin user is always "admin"`);
     else if (name === 'relay-user' || name === 'relay-password')
-      out.ignored.push(`<authentication><${name}>: pull relays are not built yet`);
+      out.ignored.push(`<authentication><${name}>: what Icecast's slaves log in with; relaycast's edges are listeners and need none`);
     else out.ignored.push(`<authentication><${name}>: not known to relaycast`);
   }
 }
@@ -240,6 +244,37 @@ function readMount(mount: Node, set: (path: string[], value: unknown, from: stri
             ? wholeNumber(raw)
             : String(raw);
     set([...base, setting], value, `${where} <${field}>`);
+  }
+}
+
+/**
+ * Icecast's <relay>: <server>, <port> (default 80), <mount> (default /) and
+ * <local-mount> (default the same) become the local mount's relay-url;
+ * <username>/<password> go into the URL; <on-demand>1 becomes on-demand.
+ */
+function readRelay(relay: Node, i: number, set: (path: string[], value: unknown, from: string) => void, out: IcecastImport): void {
+  const where = `<relay> #${i + 1}`;
+  const server = relay.server === undefined ? '' : String(relay.server).trim();
+  if (!server) {
+    out.ignored.push(`${where}: a <relay> without <server>`);
+    return;
+  }
+  const port = relay.port === undefined ? 80 : wholeNumber(relay.port);
+  const mount = relay.mount === undefined ? '/' : String(relay.mount);
+  const local = relay['local-mount'] === undefined ? mount : String(relay['local-mount']);
+  const user = relay.username === undefined ? '' : encodeURIComponent(String(relay.username));
+  const password = relay.password === undefined ? '' : encodeURIComponent(String(relay.password));
+  const credentials = user || password ? `${user}:${password}@` : '';
+  const host = server.includes(':') ? `[${server}]` : server;
+  set(['mounts', local, 'relay-url'], `http://${credentials}${host}:${port}${mount}`, `${where} <server><port><mount>`);
+  if (relay['on-demand'] !== undefined) set(['mounts', local, 'on-demand'], String(relay['on-demand']) === '1', `${where} <on-demand>`);
+  for (const field of Object.keys(relay)) {
+    if (['server', 'port', 'mount', 'local-mount', 'username', 'password', 'on-demand'].includes(field)) continue;
+    const why =
+      field === 'relay-shoutcast-metadata'
+        ? 'relaycast always asks for ICY metadata (Icy-MetaData: 1) and takes the titles'
+        : 'not known to relaycast';
+    out.ignored.push(`${where} <${field}>: ${why}`);
   }
 }
 

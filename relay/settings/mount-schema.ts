@@ -2,6 +2,9 @@
 // documentation: `relaycast config schema` prints it, and each description
 // is what an operator reads. Keys are kebab-case like the long flags.
 
+/** http://host[:port]/path, with optional user:password@; nothing else is pulled yet. */
+const RELAY_URL_PATTERN = '^http://[^\\s/?#]+(/[^\\s]*)?$';
+
 const MOUNT_PROPERTIES = {
   'source-user': {
     type: 'string',
@@ -76,11 +79,33 @@ const MOUNT_PROPERTIES = {
     minLength: 1,
     description: 'an MP3, AAC (ADTS) or Ogg file each new listener hears once before the stream',
   },
+  'relay-url': {
+    anyOf: [
+      { type: 'string', pattern: RELAY_URL_PATTERN },
+      { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: RELAY_URL_PATTERN } },
+    ],
+    description:
+      'make this mount a pull relay: the upstream URL (http:// only; https:// is not supported yet), or a list tried in order for failover',
+  },
+  'on-demand': {
+    type: 'boolean',
+    description: 'a relay mount pulls only while it has listeners (default false: always)',
+  },
+  'on-demand-idle-ms': {
+    type: 'integer',
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'how long after the last listener of an on-demand relay leaves its pull stops (default 10000)',
+  },
 } as const;
 
 export const MOUNT_KEYS: readonly string[] = Object.keys(MOUNT_PROPERTIES);
 
 const MOUNT_SCHEMA = { type: 'object', additionalProperties: false, properties: MOUNT_PROPERTIES } as const;
+
+// A relay's upstream belongs to one mount: every mount pulling the same URL is no default.
+const { 'relay-url': _perMountOnly, ...DEFAULT_MOUNT_PROPERTIES } = MOUNT_PROPERTIES;
+const DEFAULT_MOUNT_SCHEMA = { type: 'object', additionalProperties: false, properties: DEFAULT_MOUNT_PROPERTIES } as const;
 
 /** The part of the file that is not a flag: mounts and how unlisted ones are treated. */
 export const MOUNTS_SCHEMA = {
@@ -92,7 +117,10 @@ export const MOUNTS_SCHEMA = {
       propertyNames: { pattern: '^(/[A-Za-z0-9._~-]+)+$', maxLength: 256 },
       additionalProperties: MOUNT_SCHEMA,
     },
-    'default-mount': { ...MOUNT_SCHEMA, description: 'settings for every mount not listed under mounts (and the base of those that are)' },
+    'default-mount': {
+      ...DEFAULT_MOUNT_SCHEMA,
+      description: 'settings for every mount not listed under mounts (and the base of those that are)',
+    },
     'unlisted-mounts': {
       enum: ['accept', 'refuse'],
       description: 'refuse: sources may only use the mounts listed under mounts (default accept)',

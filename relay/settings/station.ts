@@ -9,6 +9,9 @@ import { loadIntro } from './intro-file.js';
 
 type Raw = Record<string, unknown>;
 
+/** How long an on-demand relay keeps pulling after its last listener left (TREE.md: 10000). */
+export const DEFAULT_ON_DEMAND_IDLE_MS = 10_000;
+
 export function stationSettings(
   file: Pick<ConfigFile, 'mounts' | 'defaultMount' | 'unlistedMounts'> | undefined,
   config: Readonly<RelayConfig>,
@@ -51,6 +54,9 @@ function serverDefaults(config: Readonly<RelayConfig>): MountSettings {
     fallbackFile: undefined,
     introFile: undefined,
     intro: undefined,
+    relayUrls: undefined,
+    onDemand: false,
+    onDemandIdleMs: DEFAULT_ON_DEMAND_IDLE_MS,
   };
 }
 
@@ -77,6 +83,9 @@ function resolve(raw: Raw, base: MountSettings): MountSettings {
     fallbackFile: pick('fallback-file', base.fallbackFile),
     introFile: pick('intro-file', base.introFile),
     intro: raw['intro-file'] === undefined ? base.intro : loadIntro(raw['intro-file'] as string),
+    relayUrls: relayUrlsOf(raw['relay-url'], base.relayUrls),
+    onDemand: pick('on-demand', base.onDemand),
+    onDemandIdleMs: pick('on-demand-idle-ms', base.onDemandIdleMs),
   };
 }
 
@@ -86,4 +95,10 @@ function overrideOf(raw: unknown, base: MountSettings['fallbackOverride']): Moun
   if (raw === true || raw === 'all') return 'all';
   if (raw === 'own') return 'own';
   return 'off';
+}
+
+/** `relay-url`: one URL or a list, always a list here. */
+function relayUrlsOf(raw: unknown, base: readonly string[] | undefined): readonly string[] | undefined {
+  if (raw === undefined) return base;
+  return Object.freeze(typeof raw === 'string' ? [raw] : [...(raw as string[])]);
 }

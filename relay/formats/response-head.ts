@@ -1,16 +1,22 @@
-// Reads a streaming response's head as it arrives in pieces: the status and
-// how the body is framed. Only the head is copied (at most MAX_HEAD_BYTES);
-// the caller learns where in its last read the body starts, so body bytes
-// that came in the same read as the head are counted too.
+// Reads a streaming response's head as it arrives in pieces: the status, the
+// headers and how the body is framed. Used by the load tool's listeners and by
+// pull relays (ingest/pull/). Only the head is copied (at most
+// MAX_HEAD_BYTES); the caller learns where in its last read the body starts,
+// so body bytes that came in the same read as the head are not lost.
 //
-// Accepts `HTTP/1.x` and SHOUTcast's `ICY` status lines. A head over the cap
-// or without a status code is a failure with a one-line reason.
+// Accepts `HTTP/1.0`, `HTTP/1.1` and SHOUTcast v1's `ICY` status lines (its
+// `ICY 200 OK` head is otherwise HTTP-shaped, with icy-* headers). A head
+// over the cap or without a status code is a failure with a one-line reason.
 
 export const MAX_HEAD_BYTES = 8192;
 
 export interface ResponseHead {
   status: number;
-  /** Transfer-Encoding names chunked: the body must be decoded to count it. */
+  /** `HTTP/1.0`, `HTTP/1.1`, or `ICY` (SHOUTcast v1). */
+  protocol: string;
+  /** Header names in lower case; a repeated header's values joined with ", " (RFC 9110 section 5.3). */
+  headers: Map<string, string>;
+  /** Transfer-Encoding names chunked last: the body must be decoded. */
   chunked: boolean;
   /** Offset in the last pushed bytes where the body starts. */
   bodyStart: number;
@@ -43,14 +49,17 @@ export class ResponseHeadReader {
 
 function parseHead(text: string, bodyStart: number): HeadResult {
   const lines = text.split('\r\n');
-  const match = /^(?:HTTP\/1\.[01]|ICY) (\d{3})(?: |$)/.exec(lines[0]);
+  const match = /^(HTTP\/1\.[01]|ICY) (\d{3})(?: |$)/.exec(lines[0]);
   if (!match) return { error: `bad status line ${JSON.stringify(lines[0].slice(0, 60))}` };
-  let chunked = false;
+  const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
     const colon = lines[i].indexOf(':');
-    if (colon < 0) continue;
-    if (lines[i].slice(0, colon).trim().toLowerCase() !== 'transfer-encoding') continue;
-    chunked = /(^|,)\s*chunked\s*$/i.test(lines[i].slice(colon + 1));
+    if (colon <= 0) continue;
+    const name = lines[i].slice(0, colon).trim().toLowerCase();
+    const value = lines[i].slice(colon + 1).trim();
+    const seen = headers.get(name);
+    headers.set(name, seen === undefined ? value : `${seen}, ${value}`);
   }
-  return { status: Number(match[1]), chunked, bodyStart };
+  const chunked = /(^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '');
+  return { status: Number(match[2]), protocol: match[1], headers, chunked, bodyStart };
 }
