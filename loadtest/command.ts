@@ -5,10 +5,16 @@
 // is a terminal. Ctrl-C ends the run early and still prints the report; a
 // second Ctrl-C exits at once.
 //
+// Several --url flags spread the listeners round-robin over them (a tree's
+// edges). --raw FILE also writes every listener's result, for a bench that
+// runs several load processes (each with its own --address-block) and
+// merges them (report-merge.ts).
+//
 // Exit status: 0 when the run completed and some listener connected, 1 when
 // none did (the URL or the server is wrong) or the tool itself failed, 2 for
 // bad arguments.
 
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { integer } from '../relay/cli-values.js';
@@ -47,8 +53,16 @@ function target(raw: string): Target {
   }
 }
 
+function collectTarget(raw: string, previous: Target[] | undefined): Target[] {
+  return [...(previous ?? []), target(raw)];
+}
+
 interface LoadtestFlags {
-  url: Target;
+  url: Target[];
+  insecure?: boolean;
+  tlsCa?: string;
+  addressBlock: number;
+  raw?: string;
   listeners: number;
   duration: number;
   ramp: number;
@@ -64,7 +78,19 @@ export function registerLoadtestCommand(program: Command): Command {
   return program
     .command('loadtest')
     .description('open many streaming listeners against a relay and report what they got')
-    .addOption(new Option('--url <url>', 'the stream to listen to: http://HOST:PORT/MOUNT').argParser(target).makeOptionMandatory())
+    .addOption(
+      new Option('--url <url>', 'the stream to listen to: http(s)://HOST:PORT/MOUNT; repeat to spread listeners round-robin over several')
+        .argParser(collectTarget)
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--insecure', 'https://: accept any server certificate (a self-signed test certificate)'))
+    .addOption(new Option('--tls-ca <file>', 'https://: PEM file of the CA that signed the server certificate'))
+    .addOption(
+      new Option('--address-block <n>', 'bind source addresses 127.N.0.x (give each of several load processes its own N)')
+        .argParser(integer(0, 255))
+        .default(0),
+    )
+    .addOption(new Option('--raw <file>', "also write every listener's result to FILE (JSON), for merging several load processes"))
     .addOption(new Option('--listeners <n>', 'how many listeners to open').argParser(integer(1, 1_000_000)).makeOptionMandatory())
     .addOption(
       new Option('--duration <s>', 'seconds from the first connect until the tool stops')
@@ -97,7 +123,7 @@ export function registerLoadtestCommand(program: Command): Command {
 
 async function runLoadtestCommand(flags: LoadtestFlags, command: Command): Promise<void> {
   const options: LoadtestOptions = Object.freeze({
-    target: flags.url,
+    targets: flags.url,
     listeners: flags.listeners,
     durationS: flags.duration,
     rampPerS: flags.ramp,
@@ -107,6 +133,8 @@ async function runLoadtestCommand(flags: LoadtestFlags, command: Command): Promi
     bitrateKbps: flags.bitrate,
     // More workers than listeners would idle.
     workers: Math.min(flags.workers, flags.listeners),
+    addressBlock: flags.addressBlock,
+    tls: { insecure: Boolean(flags.insecure), caFile: flags.tlsCa },
   });
   const problems = checkOptions(options);
   if (problems.length > 0) {
@@ -125,7 +153,12 @@ async function runLoadtestCommand(flags: LoadtestFlags, command: Command): Promi
   process.on('SIGINT', onSigint);
   let report: LoadtestReport;
   try {
-    report = await runLoadtest(options, { onProgress: progress?.show, signal: abort.signal });
+    const raw = flags.raw;
+    report = await runLoadtest(options, {
+      onProgress: progress?.show,
+      signal: abort.signal,
+      onReportInput: raw ? (input) => writeFileSync(raw, JSON.stringify(input)) : undefined,
+    });
   } catch (err) {
     // The tool itself broke (a worker died or hung): say so once, without a partial report.
     progress?.done();

@@ -1,7 +1,11 @@
-// One simulated listener: a raw node:net socket that sends a streaming GET
-// and counts the body it gets back. It reads into a buffer it is given
-// (`onread`), so a worker with thousands of listeners allocates nothing per
-// read; the bytes are counted, fed to the simulated player and dropped.
+// One simulated listener: a raw node:net socket (or a node:tls one for
+// https://) that sends a streaming GET and counts the body it gets back. A
+// plain socket reads into a buffer it is given (`onread`), so a worker with
+// thousands of listeners allocates nothing per read; the bytes are counted,
+// fed to the simulated player and dropped. node:tls has no `onread`: a TLS
+// listener takes 'data' chunks (one allocation per decrypted record batch),
+// and all TLS listeners of a worker share one SecureContext, so a handshake
+// costs the handshake and not a context build.
 //
 // Lifecycle, once each way:
 //   idle -> connecting -> streaming -> (server-closed | stopped)
@@ -11,6 +15,7 @@
 // run; it is not counted as a disconnect.
 
 import net, { type Socket } from 'node:net';
+import tls, { type SecureContext } from 'node:tls';
 import { ArrivalRate } from './arrival-rate.js';
 import { ChunkedCounter } from './chunked-counter.js';
 import type { Target } from './options.js';
@@ -26,7 +31,12 @@ export const PLAYER_BUFFER_SECONDS = 2;
 
 export interface ListenerSpec {
   index: number;
+  /** Index of `target` in the run's targets (for the per-target counts). */
+  targetIndex: number;
   target: Target;
+  /** For https:// targets: the worker's one context, and whether to skip verification. */
+  secureContext?: SecureContext;
+  rejectUnauthorized?: boolean;
   http10: boolean;
   localAddress: string | undefined;
   /** Set for slow readers: how fast they read. */
@@ -65,6 +75,7 @@ export class ListenerClient {
   private serverEnded = false;
   private startedAtMs = 0;
   private connectedAtMs: number | undefined;
+  private secureAtMs: number | undefined;
   private headAtMs: number | undefined;
   private firstByteAtMs: number | undefined;
   private closedAtMs: number | undefined;
@@ -85,6 +96,8 @@ export class ListenerClient {
     this.player = new PlayerBuffer(spec.bitrateKbps, PLAYER_BUFFER_SECONDS);
     this.onRead = this.onRead.bind(this);
     this.onConnect = this.onConnect.bind(this);
+    this.onTcpConnect = this.onTcpConnect.bind(this);
+    this.onData = this.onData.bind(this);
     this.onError = this.onError.bind(this);
     this.onEnd = this.onEnd.bind(this);
     this.onClose = this.onClose.bind(this);
@@ -98,14 +111,32 @@ export class ListenerClient {
     this.startedAtMs = nowMs;
     this.tally.started++;
     const { target } = this.spec;
-    const socket = net.connect({
-      host: target.host,
-      port: target.port,
-      localAddress: this.spec.localAddress,
-      onread: { buffer: this.readBuffer, callback: this.onRead },
-    });
+    let socket: Socket;
+    if (target.tls) {
+      // tls.connect hands every socket option to its net.Socket's connect; the types leave localAddress out.
+      const tlsOptions: tls.ConnectionOptions & net.TcpNetConnectOpts = {
+        host: target.host,
+        port: target.port,
+        localAddress: this.spec.localAddress,
+        servername: target.servername,
+        secureContext: this.spec.secureContext,
+        rejectUnauthorized: this.spec.rejectUnauthorized ?? true,
+      };
+      socket = tls.connect(tlsOptions);
+      // TCP connected, then the handshake: the request goes out after the second.
+      socket.once('connect', this.onTcpConnect);
+      socket.once('secureConnect', this.onConnect);
+      socket.on('data', this.onData);
+    } else {
+      socket = net.connect({
+        host: target.host,
+        port: target.port,
+        localAddress: this.spec.localAddress,
+        onread: { buffer: this.readBuffer, callback: this.onRead },
+      });
+      socket.once('connect', this.onConnect);
+    }
     this.socket = socket;
-    socket.once('connect', this.onConnect);
     socket.on('error', this.onError);
     socket.on('end', this.onEnd);
     socket.once('close', this.onClose);
@@ -140,6 +171,9 @@ export class ListenerClient {
     const atRun = (atMs: number | undefined) => (atMs === undefined ? undefined : atMs - this.spec.runStartMs);
     return {
       index: this.spec.index,
+      targetIndex: this.spec.targetIndex,
+      tlsHandshakeMs: this.secureAtMs !== undefined && this.connectedAtMs !== undefined ? this.secureAtMs - this.connectedAtMs : undefined,
+      tlsHandshakeAtRunMs: atRun(this.secureAtMs),
       slow: this.spec.slowRateBytesPerS !== undefined,
       outcome: OUTCOME_OF[this.state],
       reason: this.reason,
@@ -157,9 +191,21 @@ export class ListenerClient {
     };
   }
 
+  private onTcpConnect(): void {
+    this.connectedAtMs = performance.now();
+  }
+
+  /** A TLS listener's decrypted bytes: the same path as a plain read. */
+  private onData(chunk: Buffer): void {
+    this.onRead(chunk.length, chunk);
+  }
+
+  /** Plain: TCP connected. TLS: the handshake is done (TCP connect was noted before). */
   private onConnect(): void {
     const socket = this.socket as Socket;
-    this.connectedAtMs = performance.now();
+    const nowMs = performance.now();
+    if (this.spec.target.tls) this.secureAtMs = nowMs;
+    else this.connectedAtMs = nowMs;
     const { target } = this.spec;
     // HTTP/1.0 without Host, as the oldest players send it; 1.1 needs Host (uWS refuses it without).
     const request = this.spec.http10
@@ -167,7 +213,7 @@ export class ListenerClient {
       : `GET ${target.path} HTTP/1.1\r\nHost: ${target.hostHeader}\r\nUser-Agent: relaycast-loadtest\r\nAccept: */*\r\n\r\n`;
     socket.write(request);
     // Flowing mode, so that 'end' is emitted when the server closes: onread delivers no 'data'.
-    socket.resume();
+    if (!this.spec.target.tls) socket.resume();
   }
 
   /**

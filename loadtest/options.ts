@@ -3,6 +3,7 @@
 // a sentence that says what to do instead; the command turns it into exit 2.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 export interface Target {
   /** Address to connect to ("localhost" is taken as 127.0.0.1, so IPv6 is never guessed). */
@@ -14,10 +15,23 @@ export interface Target {
   hostHeader: string;
   /** The target is on 127.0.0.0/8: listeners may be spread over several source addresses. */
   loopback: boolean;
+  /** https://: the listener speaks TLS (node:tls) before its request. */
+  tls: boolean;
+  /** SNI name for https:// (the URL's host name), undefined when the host is an IP address (SNI carries no addresses). */
+  servername: string | undefined;
+}
+
+/** How https:// listeners check the server's certificate. */
+export interface TlsClientOptions {
+  /** Accept any certificate (the self-signed test certificate). */
+  insecure: boolean;
+  /** PEM file of the CA that signed the server's certificate; undefined = the system's CAs. */
+  caFile: string | undefined;
 }
 
 export interface LoadtestOptions {
-  target: Target;
+  /** Listener i listens to targets[i mod targets.length]: several edges in one run. */
+  targets: readonly Target[];
   listeners: number;
   durationS: number;
   /** Listeners opened per second; the ramp ends when the last one has been opened. */
@@ -29,6 +43,12 @@ export interface LoadtestOptions {
   /** The stream's bitrate, for the simulated player and the delivered-rate verdict. */
   bitrateKbps: number;
   workers: number;
+  /**
+   * Source addresses are 127.<block>.0.x: several load processes in one bench
+   * each take their own block, so their ephemeral ports never collide.
+   */
+  addressBlock: number;
+  tls: TlsClientOptions;
 }
 
 export const LOADTEST_DEFAULTS = {
@@ -47,16 +67,20 @@ export function parseTarget(raw: string): Target {
   } catch {
     throw new Error(`${JSON.stringify(raw)} is not a URL; use http://HOST:PORT/MOUNT`);
   }
-  if (url.protocol !== 'http:') throw new Error(`${url.protocol} is not supported; use an http:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${url.protocol} is not supported; use an http:// or https:// URL`);
+  const tls = url.protocol === 'https:';
   if (url.username || url.password) throw new Error('listeners send no credentials; remove user:password@ from the URL');
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
   return {
     host,
-    port: url.port === '' ? 80 : Number(url.port),
+    port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
     path: `${url.pathname}${url.search}`,
     hostHeader: url.host,
     loopback: /^127\.\d+\.\d+\.\d+$/.test(host),
+    tls,
+    servername: isIP(hostname) === 0 ? hostname : undefined,
   };
 }
 
@@ -100,6 +124,14 @@ export function checkOptions(o: LoadtestOptions, fdLimit = openFileLimit()): str
       `--listeners ${o.listeners} needs ${o.listeners + FD_HEADROOM} open files but this process may open ${fdLimit};` +
         ` raise "ulimit -n" or use --listeners ${Math.max(1, fdLimit - FD_HEADROOM)} or fewer`,
     );
+  }
+  if (o.targets.length === 0) problems.push('give at least one --url');
+  if (new Set(o.targets.map((t) => t.loopback)).size > 1) {
+    problems.push('mix of loopback and other --url targets; use all 127.x.x.x or none (source addresses are chosen for loopback)');
+  }
+  if (o.tls.insecure && o.tls.caFile !== undefined) problems.push('--insecure and --tls-ca contradict each other; use one');
+  if ((o.tls.insecure || o.tls.caFile !== undefined) && !o.targets.some((t) => t.tls)) {
+    problems.push('--insecure / --tls-ca apply to https:// URLs only; none was given');
   }
   return problems;
 }

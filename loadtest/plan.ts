@@ -1,8 +1,10 @@
 // Who does what and when, decided up front and the same in every worker:
-// listener i starts at i / ramp seconds, runs in worker i mod workers, binds
-// source address 127.0.0.(1 + i mod addresses), and is slow if the slow
-// fraction "ticks over" at i (so slow listeners are spread evenly over the
-// ramp instead of all starting first).
+// listener i starts at i / ramp seconds, runs in worker i mod workers,
+// listens to target i mod targets, binds source address
+// 127.<block>.0.(1 + i mod addresses), and is slow if the slow fraction
+// "ticks over" at i (so slow listeners are spread evenly over the ramp
+// instead of all starting first). Load processes of one bench use different
+// blocks, so no two of them share a source address.
 //
 // The steady part of the run, over which delivered rates are measured, starts
 // SETTLE_MS after the last listener was opened (bursts delivered, the ramp's
@@ -27,14 +29,23 @@ export interface SteadyWindow {
   toMs: number;
 }
 
-export function sourceAddressCount(o: Pick<LoadtestOptions, 'listeners' | 'target'>): number {
-  if (!o.target.loopback) return 1;
+export function sourceAddressCount(o: Pick<LoadtestOptions, 'listeners' | 'targets'>): number {
+  if (!o.targets[0]?.loopback) return 1;
   return Math.min(MAX_SOURCE_ADDRESSES, Math.ceil(o.listeners / LISTENERS_PER_SOURCE_ADDRESS));
 }
 
 /** The local address listener `index` binds, or undefined to let the kernel choose. */
-export function sourceAddressOf(index: number, addressCount: number, loopback: boolean): string | undefined {
-  return loopback ? `127.0.0.${1 + (index % addressCount)}` : undefined;
+export function sourceAddressOf(index: number, addressCount: number, loopback: boolean, block = 0): string | undefined {
+  return loopback ? `127.${block}.0.${1 + (index % addressCount)}` : undefined;
+}
+
+/**
+ * Which of `targetCount` targets listener `index` listens to: round-robin, so
+ * each gets an equal share of the ramp. Load processes start the turn at
+ * their address block, so over several processes the remainders even out.
+ */
+export function targetOf(index: number, targetCount: number, addressBlock = 0): number {
+  return (index + addressBlock) % targetCount;
 }
 
 export function isSlowListener(index: number, slowFraction: number): boolean {

@@ -12,6 +12,7 @@
 import type { LoadtestOptions } from './options.js';
 import type { SteadyWindow } from './plan.js';
 import { PLAYER_BUFFER_SECONDS } from './listener-client.js';
+import { targetCounts, targetUrl, tlsFigures, type TargetCounts, type TlsFigures } from './report-targets.js';
 import { distribution, type Distribution } from './stats.js';
 import type { ListenerResult } from './worker-protocol.js';
 
@@ -32,10 +33,21 @@ export interface ReportInput {
   results: ListenerResult[];
   cpuWhole: CpuUsage;
   cpuSteady: CpuUsage | undefined;
+  /** Date.now() when the run started: merging several processes' inputs puts them on one clock. */
+  startEpochMs: number;
+  /** How many load processes these results came from (1 unless merged). */
+  processes?: number;
 }
 
 export interface LoadtestReport {
+  /** The first target; `targets` lists them all. */
   target: string;
+  targets: string[];
+  /** Load processes whose listeners this report covers (several when merged by a bench). */
+  processes: number;
+  perTarget: TargetCounts[];
+  /** https:// targets: handshake times and rates; null without TLS. */
+  tls: (Omit<TlsFigures, 'handshakeMs'> & { handshakeMs: Distribution }) | null;
   httpVersion: '1.0' | '1.1';
   listeners: number;
   slowListeners: number;
@@ -92,6 +104,8 @@ export interface LoadtestReport {
     /** Percent of one core, all threads of the tool, over the whole run. */
     wholeRunPercent: number;
     steadyPercent: number | null;
+    /** steadyPercent per 1000 listeners still streaming: what the tool itself costs per listener. */
+    steadyPercentPer1000Listeners: number | null;
     userMs: number;
     systemMs: number;
   };
@@ -165,9 +179,22 @@ export function buildReport(input: ReportInput): LoadtestReport {
   // A run stopped early has a shorter steady part, or none.
   const steadyEndMs = steady ? Math.min(steady.toMs, input.elapsedMs) : 0;
   const steadyToMs = steady && steadyEndMs > steady.fromMs ? steadyEndMs : undefined;
-  const { target } = options;
+  const tls = tlsFigures(results);
+  const perTarget = targetCounts(options.targets, results);
+  const streamingAtEnd = perTarget.reduce((sum, t) => sum + t.streamingAtEnd, 0);
+  const steadyCpu = input.cpuSteady ? cpuPercent(input.cpuSteady) : null;
   return {
-    target: `http://${target.hostHeader}${target.path}`,
+    target: targetUrl(options.targets[0]),
+    targets: options.targets.map(targetUrl),
+    processes: input.processes ?? 1,
+    perTarget,
+    tls: tls
+      ? {
+          ...tls,
+          handshakeMs: rounded(tls.handshakeMs, 2),
+          meanPerS: tls.meanPerS === null ? null : round(tls.meanPerS, 1),
+        }
+      : null,
     httpVersion: options.http10 ? '1.0' : '1.1',
     listeners: options.listeners,
     slowListeners,
@@ -211,7 +238,8 @@ export function buildReport(input: ReportInput): LoadtestReport {
     bodyBytes,
     toolCpu: {
       wholeRunPercent: round(cpuPercent(input.cpuWhole), 1),
-      steadyPercent: input.cpuSteady ? round(cpuPercent(input.cpuSteady), 1) : null,
+      steadyPercent: steadyCpu === null ? null : round(steadyCpu, 1),
+      steadyPercentPer1000Listeners: steadyCpu === null || streamingAtEnd === 0 ? null : round((steadyCpu * 1000) / streamingAtEnd, 3),
       userMs: round(input.cpuWhole.cpu.user / 1000, 0),
       systemMs: round(input.cpuWhole.cpu.system / 1000, 0),
     },
@@ -223,7 +251,7 @@ function increment(counts: Record<string, number>, key: string): void {
 }
 
 /** CPU time (user + system, all threads) as a percentage of one core over the wall time. */
-function cpuPercent(usage: CpuUsage): number {
+export function cpuPercent(usage: CpuUsage): number {
   return ((usage.cpu.user + usage.cpu.system) / 1000 / Math.max(1, usage.wallMs)) * 100;
 }
 
@@ -248,7 +276,7 @@ export function formatReport(report: LoadtestReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
   const lines = [
-    `relaycast loadtest  ${r.target}  HTTP/${r.httpVersion}`,
+    `relaycast loadtest  ${r.targets.join(' ')}  HTTP/${r.httpVersion}${r.processes > 1 ? `  (${r.processes} processes)` : ''}`,
     `  ${r.listeners} listeners (${r.slowListeners} slow at ${r.slowRateBytesPerS} B/s), ramp ${r.rampPerS}/s, ` +
       `${r.elapsedS} s of ${r.durationS} s${r.stoppedEarly ? ' (stopped early)' : ''}, ` +
       `${r.workers} worker(s), ${r.sourceAddresses} source address(es), bitrate ${r.bitrateKbps} kbit/s`,
@@ -256,6 +284,18 @@ export function formatReport(report: LoadtestReport): string {
     `connected         ${r.connected}   failed ${r.failed}${r.notStarted > 0 ? `   not started ${r.notStarted}` : ''}`,
   ];
   if (r.failed > 0) lines.push(`  failures:       ${counts(r.failures)}`);
+  if (r.perTarget.length > 1) {
+    for (const t of r.perTarget) {
+      lines.push(`  ${t.target}: ${t.listeners} listeners, ${t.connected} connected, ${t.failed} failed, ${t.streamingAtEnd} at the end`);
+    }
+  }
+  if (r.tls) {
+    const h = r.tls.handshakeMs;
+    lines.push(
+      `TLS handshake     p50 ${n(h.p50, ' ms')}   p99 ${n(h.p99, ' ms')}   max ${n(h.max, ' ms')}; ` +
+        `${r.tls.handshakes} handshakes, ${n(r.tls.meanPerS)}/s sustained, ${n(r.tls.peakPerS)} in the busiest second`,
+    );
+  }
   lines.push(
     `connect           p50 ${n(r.connectMs.p50, ' ms')}   p99 ${n(r.connectMs.p99, ' ms')}`,
     `first body byte   p50 ${n(r.firstByteMs.p50, ' ms')}   p99 ${n(r.firstByteMs.p99, ' ms')}   max ${n(r.firstByteMs.max, ' ms')}`,

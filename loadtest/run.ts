@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LoadtestOptions } from './options.js';
 import { sourceAddressCount, steadyWindow } from './plan.js';
-import { buildReport, type CpuUsage, type LoadtestReport } from './report.js';
+import { buildReport, type CpuUsage, type LoadtestReport, type ReportInput } from './report.js';
 import type { FromWorker, ListenerResult, WorkerSetup, WorkerTally } from './worker-protocol.js';
 
 /** Workers load in well under a second; this is for a machine on its knees. */
@@ -36,6 +36,8 @@ export interface RunHooks {
   onProgress?: (progress: LoadtestProgress) => void;
   /** Aborting ends the run early; the report covers what ran. */
   signal?: AbortSignal;
+  /** Gets what the report was built from (every listener's result), e.g. to save it for a merge. */
+  onReportInput?: (input: ReportInput) => void;
 }
 
 export async function runLoadtest(options: Readonly<LoadtestOptions>, hooks: RunHooks = {}): Promise<LoadtestReport> {
@@ -99,7 +101,7 @@ export async function runLoadtest(options: Readonly<LoadtestOptions>, hooks: Run
     const cpuWhole: CpuUsage = { cpu: process.cpuUsage(cpuAtStart), wallMs: endMs - startMs };
     const cpuSteady: CpuUsage | undefined =
       steadyFrom && steadyTo ? { cpu: diffCpu(steadyTo.cpu, steadyFrom.cpu), wallMs: steadyTo.atMs - steadyFrom.atMs } : undefined;
-    return buildReport({
+    const input: ReportInput = {
       options,
       sourceAddresses,
       steady,
@@ -108,7 +110,10 @@ export async function runLoadtest(options: Readonly<LoadtestOptions>, hooks: Run
       results: results.flat(),
       cpuWhole,
       cpuSteady,
-    });
+      startEpochMs,
+    };
+    hooks.onReportInput?.(input);
+    return buildReport(input);
   } finally {
     // After 'done' a worker holds no sockets; terminate() is immediate and safe for node:net.
     await Promise.all(workers.map((w) => w.terminate()));

@@ -45,6 +45,12 @@ export type ListenerOutcome =
 
 export interface ListenerResult {
   index: number;
+  /** Which of the run's targets it listened to. */
+  targetIndex: number;
+  /** https://: from TCP connect to the end of the TLS handshake. */
+  tlsHandshakeMs?: number;
+  /** https://: when the handshake completed, since the run started (for handshakes per second). */
+  tlsHandshakeAtRunMs?: number;
   slow: boolean;
   outcome: ListenerOutcome;
   /** Why it failed or how the server closed it, as counted in the report. */

@@ -4,9 +4,11 @@
 // result per listener. Everything it runs is on timers it clears itself, so
 // it ends by itself at --duration even if the main thread says nothing more.
 
+import { readFileSync } from 'node:fs';
+import tls, { type SecureContext } from 'node:tls';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { ListenerClient } from './listener-client.js';
-import { isSlowListener, listenersOfWorker, sourceAddressOf, startOffsetMs } from './plan.js';
+import { isSlowListener, listenersOfWorker, sourceAddressOf, startOffsetMs, targetOf } from './plan.js';
 import { TALLY_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerSetup, type WorkerTally } from './worker-protocol.js';
 
 /** How often the ramp looks for listeners that are due. */
@@ -35,6 +37,10 @@ let progressTimer: NodeJS.Timeout | undefined;
 let steadyTimer: NodeJS.Timeout | undefined;
 let endTimer: NodeJS.Timeout | undefined;
 let finished = false;
+// One context for every TLS listener of this worker: a context per connection would cost more than the handshake.
+const secureContext: SecureContext | undefined = options.targets.some((t) => t.tls)
+  ? tls.createSecureContext(options.tls.caFile === undefined ? {} : { ca: readFileSync(options.tls.caFile) })
+  : undefined;
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -48,22 +54,26 @@ function onMessage(message: ToWorker): void {
 function start(startEpochMs: number): void {
   // Each thread has its own performance.timeOrigin; the epoch time puts them on one clock.
   runStartMs = startEpochMs - performance.timeOrigin;
-  clients = indices.map(
-    (index) =>
-      new ListenerClient(
-        {
-          index,
-          target: options.target,
-          http10: options.http10,
-          localAddress: sourceAddressOf(index, setup.sourceAddresses, options.target.loopback),
-          slowRateBytesPerS: isSlowListener(index, options.slowFraction) ? options.slowRateBytesPerS : undefined,
-          bitrateKbps: options.bitrateKbps,
-          runStartMs,
-        },
-        tally,
-        sharedReadBuffer,
-      ),
-  );
+  clients = indices.map((index) => {
+    const targetIndex = targetOf(index, options.targets.length, options.addressBlock);
+    const target = options.targets[targetIndex];
+    return new ListenerClient(
+      {
+        index,
+        targetIndex,
+        target,
+        secureContext,
+        rejectUnauthorized: !options.tls.insecure,
+        http10: options.http10,
+        localAddress: sourceAddressOf(index, setup.sourceAddresses, target.loopback, options.addressBlock),
+        slowRateBytesPerS: isSlowListener(index, options.slowFraction) ? options.slowRateBytesPerS : undefined,
+        bitrateKbps: options.bitrateKbps,
+        runStartMs,
+      },
+      tally,
+      sharedReadBuffer,
+    );
+  });
   const untilMs = (offsetMs: number) => Math.max(0, runStartMs + offsetMs - performance.now());
   rampTimer = setInterval(onRampTick, RAMP_TICK_MS);
   onRampTick();

@@ -9,7 +9,7 @@ import { ReadThrottle } from '../loadtest/read-throttle.js';
 
 function options(overrides: Partial<LoadtestOptions> = {}): LoadtestOptions {
   return {
-    target: parseTarget('http://127.0.0.1:18100/listen'),
+    targets: [parseTarget('http://127.0.0.1:18100/listen')],
     listeners: 3000,
     durationS: 40,
     rampPerS: 500,
@@ -18,6 +18,8 @@ function options(overrides: Partial<LoadtestOptions> = {}): LoadtestOptions {
     slowRateBytesPerS: 0,
     bitrateKbps: 128,
     workers: 2,
+    addressBlock: 0,
+    tls: { insecure: false, caFile: undefined },
     ...overrides,
   };
 }
@@ -62,6 +64,8 @@ test('localhost is taken as 127.0.0.1 and the path keeps its query', () => {
     path: '/live?x=1',
     hostHeader: 'localhost:8000',
     loopback: true,
+    tls: false,
+    servername: 'localhost',
   });
 });
 

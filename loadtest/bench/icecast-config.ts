@@ -7,6 +7,9 @@
 // - after dropping, it must still write its logs, so the log directory
 //   belongs to that user and every directory above it can be traversed.
 // Icecast announces readiness only in its error log: callers poll the mount.
+// A tree's relay (bench:tree) is the same config with a <relay> block: it
+// pulls the master's mount at start (not on demand) and serves it under the
+// same name, as Icecast's docs set up a master/relay pair.
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,10 @@ export interface IcecastConfigInput {
   clients: number;
   queueSizeBytes: number;
   burstSizeBytes: number;
+  /** This Icecast relays `mount` from a master on 127.0.0.1:`port` (always on, not on demand). */
+  relayOf?: { port: number; mount: string };
+  /** A second listen socket with TLS on `port`; `pemPath` holds the certificate and its key (Icecast's <ssl-certificate>). */
+  tls?: { port: number; pemPath: string };
 }
 
 export const ICECAST_LIMITS = { clients: 20000, queueSizeBytes: 524288, burstSizeBytes: 65536 } as const;
@@ -61,13 +68,19 @@ export function icecastConfigXml(c: IcecastConfigInput): string {
         <port>${x(c.port)}</port>
         <bind-address>127.0.0.1</bind-address>
     </listen-socket>
-    <fileserve>1</fileserve>
+${c.tls ? tlsSocketXml(c.tls.port) : ''}${c.relayOf ? relayXml(c.relayOf) : ''}    <fileserve>1</fileserve>
     <paths>
         <basedir>${x(c.baseDir)}</basedir>
         <logdir>${x(c.logDir)}</logdir>
         <webroot>/usr/share/icecast2/web</webroot>
         <adminroot>/usr/share/icecast2/admin</adminroot>
         <pidfile>${x(join(c.logDir, 'icecast.pid'))}</pidfile>
+${
+  c.tls
+    ? `        <ssl-certificate>${x(c.tls.pemPath)}</ssl-certificate>
+`
+    : ''
+}
     </paths>
     <logging>
         <accesslog>access.log</accesslog>
@@ -83,6 +96,28 @@ export function icecastConfigXml(c: IcecastConfigInput): string {
         </changeowner>
     </security>
 </icecast>
+`;
+}
+
+function tlsSocketXml(port: number): string {
+  return `    <listen-socket>
+        <port>${xmlText(port)}</port>
+        <bind-address>127.0.0.1</bind-address>
+        <ssl>1</ssl>
+    </listen-socket>
+`;
+}
+
+function relayXml(r: { port: number; mount: string }): string {
+  const x = xmlText;
+  return `    <relay>
+        <server>127.0.0.1</server>
+        <port>${x(r.port)}</port>
+        <mount>${x(r.mount)}</mount>
+        <local-mount>${x(r.mount)}</local-mount>
+        <on-demand>0</on-demand>
+        <relay-shoutcast-metadata>1</relay-shoutcast-metadata>
+    </relay>
 `;
 }
 
@@ -107,7 +142,11 @@ function icecastOwner(): { uid: number; gid: number } {
 }
 
 /** Writes the config into a new temp directory; the caller removes `dir` when done. */
-export function writeIcecastConfig(port: number, sourcePassword: string): IcecastFiles {
+export function writeIcecastConfig(
+  port: number,
+  sourcePassword: string,
+  extra: Pick<IcecastConfigInput, 'relayOf' | 'tls'> = {},
+): IcecastFiles {
   const dir = mkdtempSync(join(tmpdir(), 'relaycast-bench-icecast-'));
   // mkdtemp makes the directory 0700; the dropped user must reach its logs inside.
   chmodSync(dir, 0o755);
@@ -116,6 +155,6 @@ export function writeIcecastConfig(port: number, sourcePassword: string): Icecas
   const { uid, gid } = icecastOwner();
   chownSync(logDir, uid, gid);
   const configPath = join(dir, 'icecast.xml');
-  writeFileSync(configPath, icecastConfigXml({ port, sourcePassword, baseDir: dir, logDir, ...ICECAST_LIMITS }));
+  writeFileSync(configPath, icecastConfigXml({ port, sourcePassword, baseDir: dir, logDir, ...ICECAST_LIMITS, ...extra }));
   return { dir, configPath, logDir, errorLogPath: join(logDir, 'error.log'), accessLogPath: join(logDir, 'access.log') };
 }
