@@ -36,6 +36,21 @@ export type ExpectedLog = string | RegExp;
 
 /** Relays started and not yet stopped, checked when each test file ends. */
 const running = new Set<RelayProcess>();
+/** Each test's relays from startFor, in the order they started. */
+const startedFor = new WeakMap<TestContext, RelayProcess[]>();
+
+/** Stops each relay in turn (every one, even after one fails its health check), then throws the first failure. */
+async function stopAll(relays: readonly RelayProcess[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const relay of relays) {
+    try {
+      await relay.stop();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
 after(() => {
   const left = [...running];
   for (const relay of left) relay.child.kill('SIGKILL');
@@ -117,13 +132,24 @@ export class RelayProcess {
    * Starts a relay for one test and stops it (with the health check) after
    * every other teardown of that test, whatever order they were registered
    * in: the relay is started first, but its encoders and players must be
-   * gone before it is asked to stop. The hook adds the stop as the test's
-   * last after-hook when the after-hooks run; were that ever not to run,
-   * the relay would be left running and this file's leak check fails.
+   * gone before it is asked to stop. The relays of one test stop in the
+   * reverse of their start: one started later leans on those before it (an
+   * edge on its origin, a relay on its peer), and stopped after them it
+   * would log its upstream's or peer's end as a warning. The first start
+   * adds the stops as the test's last after-hook when the after-hooks run;
+   * were that ever not to run, the relays would be left running and this
+   * file's leak check fails.
    */
   static async startFor(t: TestContext, args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<RelayProcess> {
     const relay = await RelayProcess.start(args, env, opts);
-    t.after(() => t.after(() => relay.stop()));
+    let started = startedFor.get(t);
+    if (!started) {
+      const relays: RelayProcess[] = [];
+      started = relays;
+      startedFor.set(t, relays);
+      t.after(() => t.after(() => stopAll(relays.reverse())));
+    }
+    started.push(relay);
     return relay;
   }
 
