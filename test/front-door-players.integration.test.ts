@@ -10,31 +10,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireTool, runTool } from './support/clients.js';
+import { freePort, requireTool, runTool, unprivileged } from './support/clients.js';
 import { setSong } from './support/icy-clients.js';
 import { assertCleanDecode, decodeWithFfmpeg, decodeWithMpg123, ffmpegToneSource } from './support/interop.js';
 import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
 const BURST_BYTES = 65536;
-
-/** `cmd args` as an unprivileged user when we are root (VLC and Icecast refuse root). */
-function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
-}
-
-/** A port the kernel had free a moment ago (Icecast cannot be told to pick one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('VLC, mpg123 and Icecast on the front door', () => {
   let relay: RelayProcess;

@@ -4,88 +4,28 @@
 // metadata. Icecast refuses to run as root: under root it runs as `nobody`.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RawListener, requireTool, runTool } from './support/clients.js';
+import { RawListener, requireTool } from './support/clients.js';
 import { relayConfigYaml } from './support/fake-upstream.js';
+import { ICECAST_ADMIN_PASSWORD, IcecastOrigin } from './support/icecast-origin.js';
 import { setSong } from './support/icy-clients.js';
 import { splitIcyStream, streamTitleOf } from './support/icy-stream.js';
-import { assertCleanDecode, decodeWithFfmpeg, ffmpegToneSource, MP3_128K } from './support/interop.js';
-import { PASSWORD, RelayProcess } from './support/relay-process.js';
+import { assertCleanDecode, decodeWithFfmpeg, MP3_128K } from './support/interop.js';
+import { RelayProcess } from './support/relay-process.js';
 import { waitFor } from './support/wait.js';
 
-const ICECAST_ADMIN = 'icecast-admin-pw';
 const OUR_METAINT = 16000;
-
-function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
-}
-
-/** A port the kernel had free a moment ago (Icecast cannot be told to pick one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function icecastConfig(port: number, dir: string): string {
-  return `<icecast>
-  <limits><clients>20</clients><sources>2</sources><burst-size>65536</burst-size></limits>
-  <authentication><source-password>${PASSWORD}</source-password><admin-user>admin</admin-user><admin-password>${ICECAST_ADMIN}</admin-password></authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>${port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <fileserve>0</fileserve>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>${dir}</logdir><webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot></security>
-</icecast>
-`;
-}
 
 test("a relay mount pulling Icecast 2.4 decodes cleanly and passes on the Icecast mount's titles", async (t) => {
   if (!requireTool(t, 'icecast2') || !requireTool(t, 'ffmpeg')) return;
-  const dir = mkdtempSync(join(tmpdir(), 'relaycast-pull-icecast-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  chmodSync(dir, 0o777); // Icecast runs as nobody and writes its logs here.
-  const port = await freePort();
-  writeFileSync(join(dir, 'icecast.xml'), icecastConfig(port, dir), { mode: 0o644 });
-  const [cmd, args] = unprivileged('icecast2', ['-c', join(dir, 'icecast.xml')]);
-  const icecast = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let icecastOutput = '';
-  icecast.stderr.setEncoding('utf8').on('data', (s: string) => (icecastOutput += s));
-  const icecastExited = once(icecast, 'exit');
-  t.after(async () => {
-    icecast.kill('SIGTERM'); // runuser passes it on
-    await icecastExited;
-  });
-  await waitFor(
-    async () =>
-      (await runTool('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/status-json.xsl`], 5000)).stdout ===
-      '200',
-    10_000,
-    `Icecast answering on ${port} (${icecastOutput})`,
-  );
-  // ffmpegToneSource pushes to a relay's ingest port with the test password: Icecast's, here.
-  const encoder = ffmpegToneSource({ ingestPort: port } as RelayProcess, '/live.mp3', MP3_128K);
-  const encoderExited = once(encoder, 'exit');
-  t.after(async () => {
-    encoder.kill('SIGKILL');
-    await encoderExited;
-  });
-  await waitFor(
-    async () =>
-      /"listenurl":"[^"]*\/live\.mp3"/.test((await runTool('curl', ['-s', `http://127.0.0.1:${port}/status-json.xsl`], 5000)).stdout),
-    15_000,
-    'the ffmpeg source on Icecast',
-  );
-  const title = (song: string) => setSong(port, '/live.mp3', song, { credentials: `admin:${ICECAST_ADMIN}` });
+  const icecast = await IcecastOrigin.start();
+  t.after(() => icecast.stop());
+  await icecast.addSource('/live.mp3', MP3_128K);
+  const port = icecast.port;
+  const title = (song: string) => setSong(port, '/live.mp3', song, { credentials: `admin:${ICECAST_ADMIN_PASSWORD}` });
   assert.equal((await title('Icecast Artist - First')).status, 200);
 
   const cfgDir = mkdtempSync(join(tmpdir(), 'relaycast-pull-'));

@@ -4,6 +4,7 @@
 // and helpers to find and run the Debian tools (ffmpeg, mpg123, promtool).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import { after, type TestContext } from 'node:test';
 import { ChunkedDecoder } from '../../ingest/chunked-decoder.js';
@@ -317,6 +318,20 @@ export function requireTool(t: TestContext, name: string): boolean {
   if (process.env.CI === 'true') throw new Error(`${name} is required under CI (install it in .ci/run)`);
   t.skip(`${name} is not installed`);
   return false;
+}
+
+/** `cmd args` as an unprivileged user when we are root (VLC and Icecast refuse root). */
+export function unprivileged(cmd: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
+}
+
+/** A port the kernel had free a moment ago (for servers such as Icecast that cannot be told to pick one). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Tools still running; killed when the test file ends, so a failed teardown leaves no encoder behind. */

@@ -7,10 +7,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trackTool } from './clients.js';
+import { freePort, trackTool, unprivileged } from './clients.js';
 import { type EncodeOptions, ffmpegToneSource } from './interop.js';
 import { PASSWORD, type RelayProcess } from './relay-process.js';
 import { waitFor } from './wait.js';
@@ -20,20 +19,6 @@ export const ICECAST_RELAY_PASSWORD = 'relay-pw-7f3a';
 export const ICECAST_ADMIN_PASSWORD = 'admin-pw-91c2';
 /** A mount the config hides: Icecast lists it nowhere. */
 export const ICECAST_HIDDEN_MOUNT = '/hidden.mp3';
-
-/** `cmd args` as an unprivileged user when we are root (Icecast refuses root). */
-export function unprivileged(cmd: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
-}
-
-/** A port the kernel had free a moment ago (Icecast cannot be told to pick one). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export class IcecastOrigin {
   readonly port: number;
