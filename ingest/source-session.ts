@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SourceInput } from '../relay/core/mounts.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
+import { SourceWriter } from './source-backpressure.js';
 
 export interface SourceSessionOptions {
   chunked: boolean;
@@ -19,21 +20,8 @@ export interface SourceSessionOptions {
 
 export function runSourceSession(socket: Socket, input: SourceInput, firstBytes: Uint8Array, opts: SourceSessionOptions): void {
   let remaining = opts.lengthBytes ?? Infinity;
+  const onBody = new SourceWriter(socket, input).write;
   const decoder = opts.chunked ? new ChunkedDecoder(onBody) : undefined;
-
-  function onBody(bytes: Uint8Array): void {
-    if (bytes.length === 0 || input.write(bytes) || socket.isPaused()) return;
-    // Fan-out flushes this mount on the next turn; read on after it.
-    socket.pause();
-    setImmediate(resumeSource);
-  }
-
-  function resumeSource(): void {
-    if (socket.destroyed) return;
-    // A big mount's flush takes several turns; reading on before it ends could overwrite the ring under listeners.
-    if (input.mount.flushing) setImmediate(resumeSource);
-    else socket.resume();
-  }
 
   function onSourceData(chunk: Uint8Array): void {
     try {

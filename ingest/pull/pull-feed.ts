@@ -1,14 +1,13 @@
 // An upstream's body, once its head was read, into the mount's SourceInput:
-// decoded (chunked) when the upstream chunks, else raw until close. It keeps
-// the write() backpressure contract of every source (ingest/source-session.ts):
-// when write returns false the socket pauses for one turn, and stays paused
-// while fan-out is part-way through flushing the mount. No byte for
-// `stallMs` is a stall. `onEnd` is called exactly once, after the input has
+// decoded (chunked) when the upstream chunks, else raw until close, under
+// the backpressure rule of every source (ingest/source-backpressure.ts).
+// No byte for `stallMs` is a stall. `onEnd` is called exactly once, after the input has
 // ended and the socket is gone.
 
 import type { Socket } from 'node:net';
 import type { SourceInput } from '../../relay/core/mounts.js';
 import { ChunkedDecoder } from '../chunked-decoder.js';
+import { SourceWriter } from '../source-backpressure.js';
 import type { PullFailureReason } from './pull-failure.js';
 
 export interface PullFeedOptions {
@@ -20,27 +19,9 @@ export interface PullFeedOptions {
 /** Runs the feed; returns a function that ends it (the relay stops pulling). */
 export function runPullFeed(socket: Socket, input: SourceInput, firstBytes: Uint8Array, opts: PullFeedOptions): () => void {
   let ended = false;
-  /** Paused for backpressure (not merely not yet started). */
-  let held = false;
+  const writer = new SourceWriter(socket, input);
+  const onBody = writer.write;
   const decoder = opts.chunked ? new ChunkedDecoder(onBody) : undefined;
-
-  function onBody(bytes: Uint8Array): void {
-    if (bytes.length === 0 || input.write(bytes) || held) return;
-    // Fan-out flushes this mount on the next turn; read on after it.
-    held = true;
-    socket.pause();
-    setImmediate(resumeUpstream);
-  }
-
-  function resumeUpstream(): void {
-    if (socket.destroyed) return;
-    // A big mount's flush takes several turns; reading on before it ends could overwrite the ring under listeners.
-    if (input.mount.flushing) setImmediate(resumeUpstream);
-    else {
-      held = false;
-      socket.resume();
-    }
-  }
 
   function onData(chunk: Uint8Array): void {
     if (ended) return;
@@ -74,6 +55,6 @@ export function runPullFeed(socket: Socket, input: SourceInput, firstBytes: Uint
   // The relay removed the mount under us (shutdown): nothing is left to feed.
   input.stopped.addEventListener('abort', () => end('ended', 'the mount was removed'), { once: true });
   if (firstBytes.length > 0) onData(firstBytes);
-  if (!ended && !held) socket.resume();
+  if (!ended && !writer.held) socket.resume();
   return () => end('ended', 'stopped');
 }
