@@ -17,7 +17,13 @@
 //
 // A flush writes a big mount's listeners in slices, one slice per turn of the
 // event loop, so that new listeners are answered within milliseconds even
-// while thousands of others are being written to.
+// while thousands of others are being written to. A slice is bounded by time,
+// not by a count of listeners: libuv accepts one connection per turn of the
+// loop (since libuv 1.45, libuv PR #3696), so the length of a turn is how long
+// a joiner may wait in the kernel's accept queue. With slices of 256 writes
+// (about 5 ms on node:net sockets) a 15000-listener flush let in 200
+// connections a second while 500 a second arrived, and first bytes waited up
+// to 230 ms behind it (BENCHMARKS.md, "Where the first-byte tail went").
 //
 // Rules a listener's cursor keeps:
 // - it only moves forward, by exactly the bytes its sink accepted or copied;
@@ -38,8 +44,10 @@ import type { Mount } from './mount.js';
 import type { MountRegistry } from './mounts.js';
 import { NextTurnBatch } from './next-turn-batch.js';
 
-/** Listeners written per turn of the event loop: about 5 ms of sends at 15 KB each. */
-const FLUSH_SLICE_LISTENERS = 256;
+/** How long one slice of a flush writes before it yields the event loop. */
+const FLUSH_SLICE_MS = 1;
+/** Writes between looks at the clock: each is 5-20 us, a look about 0.05 us. */
+const CLOCK_EVERY_WRITES = 8;
 /** How often mounts are checked for an overdue flush, at most. */
 const MAX_TICK_MS = 100;
 
@@ -122,17 +130,20 @@ export class FanOut {
   }
 
   private flushSlice(mount: Mount<Listener>, listeners: Listener[], from: number): void {
-    const to = Math.min(listeners.length, from + FLUSH_SLICE_LISTENERS);
+    const endsAtMs = performance.now() + FLUSH_SLICE_MS;
     let bytes = 0;
-    for (let i = from; i < to; i++) {
-      const listener = listeners[i];
+    let writes = 0;
+    let i = from;
+    while (i < listeners.length) {
+      const listener = listeners[i++];
       // A listener moved to another mount (a fallback) between slices is that mount's now.
       if (listener.closed || listener.mount !== mount || listener.pos === mount.ring.head) continue;
       bytes += this.flush(listener, mount, false);
+      if (++writes % CLOCK_EVERY_WRITES === 0 && performance.now() >= endsAtMs) break;
     }
     if (bytes > 0) this.metrics.bytesOut.inc({ mount: mount.name }, bytes);
-    if (to < listeners.length) {
-      setImmediate(() => this.flushSlice(mount, listeners, to));
+    if (i < listeners.length) {
+      setImmediate(() => this.flushSlice(mount, listeners, i));
       return;
     }
     mount.flushing = false;
