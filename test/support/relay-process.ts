@@ -61,6 +61,8 @@ after(() => {
 export interface StartOptions {
   /** false: start without --source-password, so the relay generates one. */
   sourcePassword?: boolean;
+  /** A command the relay is started under, e.g. ['taskset', '-c', '0'] (it must exec the relay, keeping its PID). */
+  under?: string[];
 }
 
 export class RelayProcess {
@@ -109,7 +111,9 @@ export class RelayProcess {
   /** Starts a relay with a known password on 127.0.0.1 and waits until it is ready. */
   static async start(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<RelayProcess> {
     const password = opts.sourcePassword === false ? [] : ['--source-password', PASSWORD];
-    const child = spawn(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', ...password, ...args], {
+    const argv = [process.execPath, CLI, 'relay', '--host', '127.0.0.1', '--port', '0', ...password, ...args];
+    const [command, ...rest] = [...(opts.under ?? []), ...argv];
+    const child = spawn(command, rest, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
