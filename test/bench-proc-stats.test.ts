@@ -5,6 +5,7 @@ import test from 'node:test';
 import {
   busiestProcesses,
   coreBusyPercent,
+  coreStealPercent,
   parseCoreTicks,
   parseForks,
   parseProcessCpuTicks,
@@ -34,9 +35,11 @@ processes 98765
 
 test('a core is busy for everything but idle and iowait, guest ticks not counted twice', () => {
   const before = parseCoreTicks(PROC_STAT, 0);
-  assert.deepEqual(before, { totalTicks: 60 + 1 + 30 + 400 + 4 + 0 + 5 + 0, idleTicks: 404 });
-  const after = { totalTicks: before.totalTicks + 200, idleTicks: before.idleTicks + 50 };
+  assert.deepEqual(before, { totalTicks: 60 + 1 + 30 + 400 + 4 + 0 + 5 + 0, idleTicks: 404, stealTicks: 0 });
+  const after = { totalTicks: before.totalTicks + 200, idleTicks: before.idleTicks + 50, stealTicks: 10 };
   assert.equal(coreBusyPercent(before, after), 75);
+  assert.equal(coreStealPercent(before, after), 5);
+  assert.equal(coreStealPercent(before, before), null);
   assert.equal(coreBusyPercent(before, before), null);
   assert.throws(() => parseCoreTicks(PROC_STAT, 2), /cpu2/);
 });

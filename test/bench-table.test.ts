@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { planRuns, runTiming, type BenchOptions } from '../loadtest/bench/bench-plan.js';
 import { slowListenerCount, type RunResult } from '../loadtest/bench/bench-run.js';
-import { BENCH_END, BENCH_START, replaceMarkedSection } from '../loadtest/bench/bench-section.js';
+import { BENCH_END, BENCH_START, noisyRunLines, replaceMarkedSection } from '../loadtest/bench/bench-section.js';
 import { medianCell, ratioLines, steadyTable } from '../loadtest/bench/bench-table.js';
 import { median } from '../loadtest/stats.js';
 import { icecastSlowCuts, relaycastSlowCuts } from '../loadtest/bench/slow-cuts.js';
@@ -61,7 +61,15 @@ function run(server: 'relaycast' | 'icecast', listeners: number, cpu: number, er
     commands: {},
     error,
     idle: { rssKb: 62 * 1024, cpuPercent: 1 },
-    window: { windowS: 20, processPercent: cpu, core0BusyPercent: cpu + 1, core1BusyPercent: 50, forks: 0 },
+    window: {
+      windowS: 20,
+      processPercent: cpu,
+      core0BusyPercent: cpu + 1,
+      core1BusyPercent: 50,
+      core0StealPercent: 0,
+      core1StealPercent: server === 'icecast' ? 3 : 0,
+      forks: 0,
+    },
     rssLoadedKb: 67 * 1024,
     kbPerListener: 1.02,
     tcpExt: { ListenOverflows: server === 'icecast' ? 445 : 0 },
@@ -86,6 +94,10 @@ test('the steady table has one row per server and size with medians, relaycast f
   );
   assert.match(lines[3], /^\| Icecast 2\.4 \| 5000 \| 1 \| 40\.5 \|.*\| 140\.0 \/ 1400\.0 \|.*\| 445 \|$/);
   assert.deepEqual(ratioLines(results), ['- 5000 listeners: server CPU 0.60×, core 0 busy 0.61×, TTFB p99 0.03×, KiB per listener 1.00×']);
+});
+
+test('a run with steal on a core (the host ran other guests) is listed among the noisy runs; a quiet one is not', () => {
+  assert.deepEqual(noisyRunLines([run('relaycast', 5000, 24.3), run('icecast', 5000, 40.5)]), ['- x: steal 0 % / 3 % (core 0 / 1)']);
 });
 
 test('a run is measured only after the ramp and settling, and lasts until its window ends plus a margin', () => {

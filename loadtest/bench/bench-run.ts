@@ -272,6 +272,8 @@ function roundWindow(w: CpuWindow): CpuWindow {
     processPercent: round1(w.processPercent),
     core0BusyPercent: r(w.core0BusyPercent),
     core1BusyPercent: r(w.core1BusyPercent),
+    core0StealPercent: r(w.core0StealPercent),
+    core1StealPercent: r(w.core1StealPercent),
     forks: w.forks,
   };
 }

@@ -18,6 +18,8 @@ export const BENCH_END = '<!-- bench:end -->';
 const NOISE_PERCENT = 5;
 /** The bench starts no process during a window; this many started elsewhere means a test run or a build. */
 const NOISE_FORKS = 10;
+/** Steal on either core from this share of its time (the host ran other guests): every figure of the run is slower. */
+const NOISE_STEAL_PERCENT = 2;
 
 export function replaceMarkedSection(doc: string, section: string): string {
   const start = doc.indexOf(BENCH_START);
@@ -35,6 +37,22 @@ export interface SectionInput {
   results: RunResult[];
   resultsDir: string;
   commandLine: string;
+}
+
+/** One line per run during which something else took the machine: another process, many new ones, or the hypervisor (steal). */
+export function noisyRunLines(results: RunResult[]): string[] {
+  return results.flatMap((r) => {
+    const others = (r.busyInWindow ?? []).filter((p) => !/\]\* /.test(p) && Number(p.split(' ').at(-1)) >= NOISE_PERCENT);
+    const forks = r.window?.forks ?? 0;
+    const steal = Math.max(r.window?.core0StealPercent ?? 0, r.window?.core1StealPercent ?? 0);
+    const notes = [
+      ...others,
+      ...(forks >= NOISE_FORKS ? [`${forks} processes started elsewhere`] : []),
+      ...(steal >= NOISE_STEAL_PERCENT ? [`steal ${r.window?.core0StealPercent} % / ${r.window?.core1StealPercent} % (core 0 / 1)`] : []),
+    ];
+    if (notes.length === 0) return [];
+    return [`- ${r.spec.label}: ${notes.join(', ')}`];
+  });
 }
 
 export function renderBenchSection(s: SectionInput): string {
@@ -102,16 +120,13 @@ export function renderBenchSection(s: SectionInput): string {
       '',
     );
   }
-  const noisy = results.flatMap((r) => {
-    const others = (r.busyInWindow ?? []).filter((p) => !/\]\* /.test(p) && Number(p.split(' ').at(-1)) >= NOISE_PERCENT);
-    const forks = r.window?.forks ?? 0;
-    if (others.length === 0 && forks < NOISE_FORKS) return [];
-    return [`- ${r.spec.label}: ${[...others, ...(forks >= NOISE_FORKS ? [`${forks} processes started elsewhere`] : [])].join(', ')}`];
-  });
+  const noisy = noisyRunLines(results);
   if (noisy.length > 0) {
     out.push(
-      `Runs during which something else was busy (another process using ${NOISE_PERCENT} % of a core or more, or ${NOISE_FORKS}+ ` +
-        "processes started on the machine): their core figures are suspect; the server's own CPU is not affected as much.",
+      `Runs during which something else was busy (another process using ${NOISE_PERCENT} % of a core or more, ${NOISE_FORKS}+ ` +
+        `processes started on the machine, or ${NOISE_STEAL_PERCENT} % or more of a core's time stolen by the hypervisor for other guests): ` +
+        "their core figures are suspect; the server's own CPU is not affected as much by the first two, while steal slows " +
+        'every process of the run (server, feed and load tool alike).',
       '',
       ...noisy,
       '',

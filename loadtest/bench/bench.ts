@@ -211,7 +211,7 @@ function summaryLine(r: RunResult): string {
   if (r.error) return `FAILED: ${r.error}`;
   const l = r.load;
   return [
-    `cpu ${r.window?.processPercent}% core0 ${r.window?.core0BusyPercent}%`,
+    `cpu ${r.window?.processPercent}% core0 ${r.window?.core0BusyPercent}% (steal ${r.window?.core0StealPercent}% / ${r.window?.core1StealPercent}%)`,
     `rss ${r.idle?.rssKb}→${r.rssLoadedKb} kB`,
     `connected ${l?.connected} failed ${l?.failed} closed ${l?.serverClosed.total}`,
     `ttfb p50/p99 ${l?.firstByteMs.p50}/${l?.firstByteMs.p99} ms`,

@@ -31,6 +31,8 @@ export function parseProcessCpuTicks(statText: string): number {
 export interface CoreTicks {
   totalTicks: number;
   idleTicks: number;
+  /** Time the hypervisor ran someone else while this virtual core had work: the host was contended. */
+  stealTicks: number;
 }
 
 /** One core's line of /proc/stat ("cpu0 user nice system idle iowait irq softirq steal ..."). */
@@ -42,7 +44,7 @@ export function parseCoreTicks(procStatText: string, core: number): CoreTicks {
   // guest and guest_nice (9th, 10th) are already counted in user and nice.
   const totalTicks = v.slice(0, 8).reduce((a, b) => a + b, 0);
   // idle + iowait: a core waiting for disk is not doing the server's work.
-  return { totalTicks, idleTicks: v[3] + v[4] };
+  return { totalTicks, idleTicks: v[3] + v[4], stealTicks: v[7] ?? 0 };
 }
 
 /** Processes created since boot ("processes N" in /proc/stat): forks during a window mean other work ran. */
@@ -50,6 +52,13 @@ export function parseForks(procStatText: string): number {
   const match = /^processes (\d+)$/m.exec(procStatText);
   if (!match) throw new Error('/proc/stat has no "processes" line');
   return Number(match[1]);
+}
+
+/** Steal share of a core between two snapshots, 0 to 100 (counted in busy); null when no tick passed. */
+export function coreStealPercent(before: CoreTicks, after: CoreTicks): number | null {
+  const total = after.totalTicks - before.totalTicks;
+  if (total <= 0) return null;
+  return (100 * (after.stealTicks - before.stealTicks)) / total;
 }
 
 /** Busy share of a core between two snapshots, 0 to 100; null when no tick passed. */
@@ -138,6 +147,9 @@ export interface CpuWindow {
   processPercent: number;
   core0BusyPercent: number | null;
   core1BusyPercent: number | null;
+  /** Of the busy share, what the hypervisor gave to other guests: slower work for everything on the core. */
+  core0StealPercent: number | null;
+  core1StealPercent: number | null;
   /** Processes started anywhere on the machine during the window (the bench itself starts none). */
   forks: number;
 }
@@ -149,6 +161,8 @@ export function cpuWindow(a: CpuSnapshot, b: CpuSnapshot, hz = ticksPerSecond())
     processPercent: (100 * (b.processTicks - a.processTicks)) / hz / windowS,
     core0BusyPercent: coreBusyPercent(a.core0, b.core0),
     core1BusyPercent: coreBusyPercent(a.core1, b.core1),
+    core0StealPercent: coreStealPercent(a.core0, b.core0),
+    core1StealPercent: coreStealPercent(a.core1, b.core1),
     forks: b.forks - a.forks,
   };
 }
