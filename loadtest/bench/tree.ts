@@ -12,12 +12,12 @@
 // Load tests on this machine are serialized by the caller:
 //   flock /tmp/relaycast-load.lock npm run bench:tree -- ...
 
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { integer } from '../../relay/cli-values.js';
+import { makeSelfSignedCert } from './self-signed-cert.js';
 import { machineInfo } from './machine-info.js';
 import { SERVER_NAMES, type ServerName } from './server-process.js';
 import { renderTreeSection } from './tree-section.js';
@@ -88,29 +88,7 @@ function makeCert(dir: string): TreeTls {
   const certPath = join(dir, 'tls.crt');
   const keyPath = join(dir, 'tls.key');
   const pemPath = join(dir, 'tls.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  makeSelfSignedCert({ keyPath, certPath, subject: '/CN=localhost', subjectAltName: 'DNS:localhost' });
   writeFileSync(pemPath, readFileSync(certPath, 'utf8') + readFileSync(keyPath, 'utf8'));
   for (const p of [dir, certPath, keyPath, pemPath]) chmodSync(p, p === dir ? 0o755 : 0o644);
   return { certPath, keyPath, pemPath };

@@ -2,11 +2,11 @@
 // committed): a throwaway CA and leaf certificates it signs for given DNS
 // names, so clients can verify (curl --cacert) or skip verification.
 
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeSelfSignedCert, NEW_EC_KEY_ARGS, openssl } from '../../loadtest/bench/self-signed-cert.js';
 
 export interface TestCa {
   readonly dir: string;
@@ -16,32 +16,9 @@ export interface TestCa {
   remove(): void;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 export function makeTestCa(): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'relaycast-test-tls-'));
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=relaycast test CA',
-    ],
-    dir,
-  );
+  makeSelfSignedCert({ keyPath: join(dir, 'ca.key'), certPath: join(dir, 'ca.crt'), subject: '/CN=relaycast test CA' });
   let serial = 1;
   return {
     dir,
@@ -51,23 +28,7 @@ export function makeTestCa(): TestCa {
       const cert = join(dir, `${file}.crt`);
       const ext = join(dir, `${file}.ext`);
       writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nbasicConstraints=CA:FALSE\n`);
-      openssl(
-        [
-          'req',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          key,
-          '-out',
-          `${file}.csr`,
-          '-subj',
-          `/CN=${names[0]}`,
-        ],
-        dir,
-      );
+      openssl(['req', ...NEW_EC_KEY_ARGS, '-keyout', key, '-out', `${file}.csr`, '-subj', `/CN=${names[0]}`], dir);
       openssl(
         [
           'x509',
